@@ -1,0 +1,163 @@
+// Diagonal Gaussian (sigma head, log-density, reparameterised sample, KL) and Bernoulli
+// log-likelihood, one precision (see vh_instantiate.h).
+#define R VH_REAL
+#include "vh_math_impl.h"
+
+void VH_FN(vh_gaussian_sigma_forward)(R *sigma, const R *raw, size_t count, R sigma_min) {
+    for (size_t i = 0; i < count; i++) {
+        R s = VH_FN(vh_softplus)(raw[i] + (R)0.5);
+        sigma[i] = s > sigma_min ? s : sigma_min;
+    }
+}
+
+void VH_FN(vh_gaussian_sigma_backward)(R *draw, const R *dsigma, const R *raw, size_t count,
+                                       R sigma_min) {
+    // forward: sigma = max(softplus(raw + 0.5), sigma_min); softplus' = sigmoid
+    for (size_t i = 0; i < count; i++) {
+        R a = raw[i] + (R)0.5;
+        if (sigma_min > 0 && !(VH_FN(vh_softplus)(a) > sigma_min)) continue;  // floor active
+        draw[i] += dsigma[i] * VH_FN(vh_sigmoid)(a);
+    }
+}
+
+typedef struct {
+    R *out, *dx, *dmu, *dsigma;
+    const R *dlogp, *x, *mu, *sigma;
+    int d;
+} VH_FN(vh_gauss_ctx);
+
+#pragma clang fp reassociate(on)
+static void VH_FN(vh_gaussian_logpdf_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_gauss_ctx) *k = ctx;
+    const int d = k->d;
+    for (size_t i = begin; i < end; i++) {
+        const R *x_i = k->x + i * d, *mu_i = k->mu + i * d, *s_i = k->sigma + i * d;
+        R acc = 0;
+        for (int j = 0; j < d; j++) {
+            R e = (x_i[j] - mu_i[j]) / s_i[j];
+            acc += (R)-0.5 * e * e - VH_LOG(s_i[j]);
+        }
+        k->out[i] = acc - (R)0.5 * (R)d * VH_LOG_2PI;
+    }
+}
+#pragma clang fp reassociate(off)
+
+void VH_FN(vh_gaussian_logpdf_forward)(R *logp, const R *x, const R *mu, const R *sigma,
+                                       int n, int d) {
+    VH_FN(vh_gauss_ctx) k = {logp, NULL, NULL, NULL, NULL, x, mu, sigma, d};
+    vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 30), VH_FN(vh_gaussian_logpdf_rows), &k);
+}
+
+static void VH_FN(vh_gaussian_logpdf_bwd_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_gauss_ctx) *k = ctx;
+    const int d = k->d;
+    for (size_t i = begin; i < end; i++) {
+        R g = k->dlogp[i];
+        for (int j = 0; j < d; j++) {
+            size_t ij = i * d + j;
+            // forward: logp = -0.5 e^2 - log sigma - 0.5 log 2pi, e = (x - mu) / sigma
+            R s = k->sigma[ij];
+            R e = (k->x[ij] - k->mu[ij]) / s;
+            if (k->dx) k->dx[ij] -= g * e / s;
+            if (k->dmu) k->dmu[ij] += g * e / s;
+            if (k->dsigma) k->dsigma[ij] += g * (e * e - (R)1) / s;
+        }
+    }
+}
+
+void VH_FN(vh_gaussian_logpdf_backward)(R *dx, R *dmu, R *dsigma, const R *dlogp, const R *x,
+                                        const R *mu, const R *sigma, int n, int d) {
+    VH_FN(vh_gauss_ctx) k = {NULL, dx, dmu, dsigma, dlogp, x, mu, sigma, d};
+    vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 20), VH_FN(vh_gaussian_logpdf_bwd_rows),
+                    &k);
+}
+
+void VH_FN(vh_gaussian_sample_forward)(R *z, const R *mu, const R *sigma, const R *eps,
+                                       size_t count) {
+    for (size_t i = 0; i < count; i++) z[i] = mu[i] + sigma[i] * eps[i];
+}
+
+void VH_FN(vh_gaussian_sample_backward)(R *dmu, R *dsigma, const R *dz, const R *eps,
+                                        size_t count) {
+    // forward: z = mu + sigma . eps
+    for (size_t i = 0; i < count; i++) {
+        if (dmu) dmu[i] += dz[i];
+        if (dsigma) dsigma[i] += dz[i] * eps[i];
+    }
+}
+
+#pragma clang fp reassociate(on)
+void VH_FN(vh_gaussian_kl_forward)(R *kl, const R *mu_q, const R *sigma_q, const R *mu_p,
+                                   const R *sigma_p, int n, int d) {
+    for (int i = 0; i < n; i++) {
+        R acc = 0;
+        for (int j = 0; j < d; j++) {
+            size_t ij = (size_t)i * d + j;
+            R sq = sigma_q[ij], sp = sigma_p[ij], dm = mu_q[ij] - mu_p[ij];
+            acc += VH_LOG(sp / sq) + (sq * sq + dm * dm) / ((R)2 * sp * sp) - (R)0.5;
+        }
+        kl[i] = acc;
+    }
+}
+#pragma clang fp reassociate(off)
+
+void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *dsigma_p,
+                                    const R *dkl, const R *mu_q, const R *sigma_q,
+                                    const R *mu_p, const R *sigma_p, int n, int d) {
+    // forward: kl = log(sp / sq) + (sq^2 + (mq - mp)^2) / (2 sp^2) - 1/2
+    for (int i = 0; i < n; i++) {
+        R g = dkl[i];
+        for (int j = 0; j < d; j++) {
+            size_t ij = (size_t)i * d + j;
+            R sq = sigma_q[ij], sp = sigma_p[ij], dm = mu_q[ij] - mu_p[ij];
+            R inv_sp2 = (R)1 / (sp * sp);
+            if (dmu_q) dmu_q[ij] += g * dm * inv_sp2;
+            if (dmu_p) dmu_p[ij] -= g * dm * inv_sp2;
+            if (dsigma_q) dsigma_q[ij] += g * (sq * inv_sp2 - (R)1 / sq);
+            if (dsigma_p) dsigma_p[ij] += g * ((R)1 / sp - (sq * sq + dm * dm) * inv_sp2 / sp);
+        }
+    }
+}
+
+typedef struct {
+    R *out, *dlogits;
+    const R *dlogp, *x, *logits;
+    int d;
+} VH_FN(vh_bern_ctx);
+
+#pragma clang fp reassociate(on)
+static void VH_FN(vh_bernoulli_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_bern_ctx) *k = ctx;
+    const int d = k->d;
+    for (size_t i = begin; i < end; i++) {
+        const R *x_i = k->x + i * d, *l_i = k->logits + i * d;
+        R acc = 0;
+        for (int j = 0; j < d; j++) acc += x_i[j] * l_i[j] - VH_FN(vh_softplus)(l_i[j]);
+        k->out[i] = acc;
+    }
+}
+#pragma clang fp reassociate(off)
+
+void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const R *logits, int n, int d) {
+    VH_FN(vh_bern_ctx) k = {logp, NULL, NULL, x, logits, d};
+    vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 30), VH_FN(vh_bernoulli_rows), &k);
+}
+
+static void VH_FN(vh_bernoulli_bwd_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_bern_ctx) *k = ctx;
+    const int d = k->d;
+    for (size_t i = begin; i < end; i++) {
+        R g = k->dlogp[i];
+        // forward: logp = x l - softplus(l), so dl = x - sigmoid(l)
+        for (size_t ij = i * d; ij < (i + 1) * d; ij++)
+            k->dlogits[ij] += g * (k->x[ij] - VH_FN(vh_sigmoid)(k->logits[ij]));
+    }
+}
+
+void VH_FN(vh_bernoulli_logpmf_backward)(R *dlogits, const R *dlogp, const R *x,
+                                         const R *logits, int n, int d) {
+    VH_FN(vh_bern_ctx) k = {NULL, dlogits, dlogp, x, logits, d};
+    vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 20), VH_FN(vh_bernoulli_bwd_rows), &k);
+}
+
+#undef R

@@ -1,0 +1,53 @@
+// vh_instantiate.h — stamps out a kernel family for both precisions.
+// Usage in a .c file:   #define VH_TEMPLATE "vh_lstm_impl.h"
+//                       #include "vh_instantiate.h"
+// The template is written once against VH_REAL, VH_FN(name) and the math macros below.
+#ifndef VH_TEMPLATE
+#error "define VH_TEMPLATE before including vh_instantiate.h"
+#endif
+
+#define VH_REAL float
+#define VH_FN(name) name##_f32
+#define VH_EXP expf
+#define VH_LOG logf
+#define VH_LOG1P log1pf
+#define VH_TANH tanhf
+#define VH_SQRT sqrtf
+#define VH_FABS fabsf
+#define VH_GEMM cblas_sgemm
+#define VH_LOG_2PI 1.8378770664093453f
+#include VH_TEMPLATE
+#undef VH_REAL
+#undef VH_FN
+#undef VH_EXP
+#undef VH_LOG
+#undef VH_LOG1P
+#undef VH_TANH
+#undef VH_SQRT
+#undef VH_FABS
+#undef VH_GEMM
+#undef VH_LOG_2PI
+
+#define VH_REAL double
+#define VH_FN(name) name##_f64
+#define VH_EXP exp
+#define VH_LOG log
+#define VH_LOG1P log1p
+#define VH_TANH tanh
+#define VH_SQRT sqrt
+#define VH_FABS fabs
+#define VH_GEMM cblas_dgemm
+#define VH_LOG_2PI 1.8378770664093453
+#include VH_TEMPLATE
+#undef VH_REAL
+#undef VH_FN
+#undef VH_EXP
+#undef VH_LOG
+#undef VH_LOG1P
+#undef VH_TANH
+#undef VH_SQRT
+#undef VH_FABS
+#undef VH_GEMM
+#undef VH_LOG_2PI
+
+#undef VH_TEMPLATE

@@ -1,0 +1,87 @@
+// Linear layer and elementwise helpers, one precision (see vh_instantiate.h).
+#define R VH_REAL
+
+void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
+                              int n, int in_dim, int out_dim, int w_stride, int accumulate) {
+    // y is (n, out), x is (n, in), w is (out, in) with row stride w_stride, b is (out)
+    if (n <= 0 || out_dim <= 0) return;
+    if (!accumulate) {
+        for (int i = 0; i < n; i++) {
+            R *y_i = y + (size_t)i * out_dim;
+            if (b) memcpy(y_i, b, sizeof(R) * (size_t)out_dim);
+            else memset(y_i, 0, sizeof(R) * (size_t)out_dim);
+        }
+    } else if (b) {
+        for (int i = 0; i < n; i++) {
+            R *y_i = y + (size_t)i * out_dim;
+            for (int o = 0; o < out_dim; o++) y_i[o] += b[o];
+        }
+    }
+    if (in_dim <= 0) return;
+    VH_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out_dim, in_dim,
+            (R)1, x, in_dim, w, w_stride, (R)1, y, out_dim);
+}
+
+void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, const R *w,
+                               int n, int in_dim, int out_dim, int w_stride) {
+    // forward was y = x W^T + b, so dx = dy W, dW = dy^T x, db = sum over rows of dy
+    if (n <= 0 || out_dim <= 0) return;
+    if (dx && in_dim > 0)
+        VH_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_dim, out_dim,
+                (R)1, dy, out_dim, w, w_stride, (R)1, dx, in_dim);
+    if (dw && in_dim > 0)
+        VH_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out_dim, in_dim, n,
+                (R)1, dy, out_dim, x, in_dim, (R)1, dw, w_stride);
+    if (db) {
+        for (int i = 0; i < n; i++) {
+            const R *dy_i = dy + (size_t)i * out_dim;
+            for (int o = 0; o < out_dim; o++) db[o] += dy_i[o];
+        }
+    }
+}
+
+void VH_FN(vh_relu_forward)(R *out, const R *in, size_t count) {
+    for (size_t i = 0; i < count; i++) out[i] = in[i] > 0 ? in[i] : (R)0;
+}
+
+void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count) {
+    // forward was out = max(in, 0): the gradient passes where the unit was active
+    for (size_t i = 0; i < count; i++) din[i] += out[i] > 0 ? dout[i] : (R)0;
+}
+
+void VH_FN(vh_add_forward)(R *out, const R *a, const R *b, size_t count) {
+    for (size_t i = 0; i < count; i++) out[i] = a[i] + b[i];
+}
+
+void VH_FN(vh_accumulate)(R *dst, const R *src, size_t count) {
+    for (size_t i = 0; i < count; i++) dst[i] += src[i];
+}
+
+void VH_FN(vh_scale)(R *x, size_t count, R alpha) {
+    for (size_t i = 0; i < count; i++) x[i] *= alpha;
+}
+
+#pragma clang fp reassociate(on)
+double VH_FN(vh_sum_squares)(const R *x, size_t count) {
+    double s = 0;
+    for (size_t i = 0; i < count; i++) s += (double)x[i] * (double)x[i];
+    return s;
+}
+#pragma clang fp reassociate(off)
+
+void VH_FN(vh_adam_update)(R *param, R *m, R *v, const R *grad, size_t count, R lr, R beta1,
+                           R beta2, R eps, int step) {
+    // bias-corrected step size, as in Kingma & Ba (Algorithm 1, efficient form)
+    double c1 = 1.0 - pow((double)beta1, (double)step);
+    double c2 = 1.0 - pow((double)beta2, (double)step);
+    R alpha = (R)((double)lr * sqrt(c2) / c1);
+    R eps_hat = (R)((double)eps * sqrt(c2));
+    for (size_t i = 0; i < count; i++) {
+        R g = grad[i];
+        m[i] = beta1 * m[i] + (1 - beta1) * g;
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+        param[i] -= alpha * m[i] / (VH_SQRT(v[i]) + eps_hat);
+    }
+}
+
+#undef R

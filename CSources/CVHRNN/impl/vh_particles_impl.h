@@ -1,0 +1,87 @@
+// Decoder hyper-scaling, ancestor gather/scatter and particle-weight reductions, one
+// precision (see vh_instantiate.h).
+#define R VH_REAL
+
+void VH_FN(vh_hyper_scale_forward)(R *out, const R *vv, const R *s, const R *r, const R *b,
+                                   int n, int m) {
+    // out, vv, s, r are (n, m); b is (m)
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * m;
+        for (int j = 0; j < m; j++)
+            out[o + j] = s[o + j] * vv[o + j] + r[o + j] + (b ? b[j] : (R)0);
+    }
+}
+
+void VH_FN(vh_hyper_scale_backward)(R *dvv, R *ds, R *dr, R *db, const R *dout, const R *vv,
+                                    const R *s, int n, int m) {
+    // forward: out = s . vv + r + b
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * m;
+        for (int j = 0; j < m; j++) {
+            R g = dout[o + j];
+            if (dvv) dvv[o + j] += g * s[o + j];
+            if (ds) ds[o + j] += g * vv[o + j];
+            if (dr) dr[o + j] += g;
+            if (db) db[j] += g;
+        }
+    }
+}
+
+static int VH_FN(vh_check_index)(const int32_t *index, int n, int in_rows) {
+    for (int i = 0; i < n; i++)
+        if (index[i] < 0 || index[i] >= in_rows) return VH_ERR_INDEX;
+    return VH_OK;
+}
+
+int VH_FN(vh_gather_rows_forward)(R *out, const R *in, const int32_t *index, int n,
+                                  int in_rows, int width) {
+    if (VH_FN(vh_check_index)(index, n, in_rows) != VH_OK) return VH_ERR_INDEX;
+    for (int i = 0; i < n; i++)
+        memcpy(out + (size_t)i * width, in + (size_t)index[i] * width, sizeof(R) * (size_t)width);
+    return VH_OK;
+}
+
+int VH_FN(vh_gather_rows_backward)(R *din, const R *dout, const int32_t *index, int n,
+                                   int in_rows, int width) {
+    // forward: out[i] = in[index[i]]; a parent chosen several times collects every child's grad
+    if (VH_FN(vh_check_index)(index, n, in_rows) != VH_OK) return VH_ERR_INDEX;
+    for (int i = 0; i < n; i++) {
+        R *d_parent = din + (size_t)index[i] * width;
+        const R *d_child = dout + (size_t)i * width;
+        for (int j = 0; j < width; j++) d_parent[j] += d_child[j];
+    }
+    return VH_OK;
+}
+
+static R VH_FN(vh_lse_row)(const R *w, int k, R scale) {
+    R mx = -INFINITY;
+    for (int j = 0; j < k; j++) mx = scale * w[j] > mx ? scale * w[j] : mx;
+    if (mx == -INFINITY || mx == INFINITY) return mx;
+    R acc = 0;
+    for (int j = 0; j < k; j++) acc += VH_EXP(scale * w[j] - mx);
+    return mx + VH_LOG(acc);
+}
+
+void VH_FN(vh_logsumexp_forward)(R *lse, const R *w, int b, int k) {
+    for (int i = 0; i < b; i++) lse[i] = VH_FN(vh_lse_row)(w + (size_t)i * k, k, (R)1);
+}
+
+void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse, int b, int k) {
+    // forward: lse = log sum_k exp(w_k), so dw_k = dlse * exp(w_k - lse) (softmax weights)
+    for (int i = 0; i < b; i++) {
+        if (!isfinite(lse[i])) continue;
+        for (int j = 0; j < k; j++) {
+            size_t ij = (size_t)i * k + j;
+            dw[ij] += dlse[i] * VH_EXP(w[ij] - lse[i]);
+        }
+    }
+}
+
+void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k) {
+    for (int i = 0; i < b; i++) {
+        const R *w_i = w + (size_t)i * k;
+        log_ess[i] = (R)2 * VH_FN(vh_lse_row)(w_i, k, (R)1) - VH_FN(vh_lse_row)(w_i, k, (R)2);
+    }
+}
+
+#undef R

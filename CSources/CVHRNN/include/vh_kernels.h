@@ -1,0 +1,57 @@
+// vh_kernels.h — the C kernel core of VHRNN.
+//
+// Every numerical kernel exists in two precisions written once: the declarations in
+// vh_kernels_precision.h are stamped out here for float (suffix _f32, speed) and double
+// (suffix _f64, verification). Conventions, after llm.c:
+//   - forward:  outputs, caches kept for backward, inputs, parameters, sizes;
+//   - backward: input gradients, parameter gradients, dout, forward inputs and caches,
+//               parameters, sizes. Backward ACCUMULATES (+=) into every gradient buffer;
+//               the caller zeroes the gradient arena once per step. A gradient pointer may be
+//               NULL where documented, meaning "not wanted".
+//   - matrices are row-major; `n` is the number of rows (sequences x particles);
+//     shapes are given in comments as (rows, cols).
+#ifndef VH_KERNELS_H
+#define VH_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- parallelism ---------------------------------------------------------------------------
+// One parallel-for used by every parallel kernel: OpenMP when built with VH_USE_OPENMP,
+// libdispatch otherwise. fn(ctx, begin, end) is called on disjoint ranges covering [0, count).
+// Ranges are at least `grain` long (except the last), so small problems run inline.
+typedef void (*vh_range_fn)(void *ctx, size_t begin, size_t end);
+void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx);
+// Threads the helper uses (OMP_NUM_THREADS / VHRNN_THREADS / online cores).
+int vh_thread_count(void);
+// Override the thread count (n >= 1); 0 restores the default.
+void vh_set_thread_count(int n);
+// "openmp" or "dispatch".
+const char *vh_parallel_backend(void);
+// OpenBLAS threads (for reporting); set with vh_set_blas_threads.
+int vh_blas_thread_count(void);
+void vh_set_blas_threads(int n);
+
+// Status codes returned by kernels that can fail on bad input.
+enum { VH_OK = 0, VH_ERR_INDEX = 1 };
+
+#define VH_REAL float
+#define VH_FN(name) name##_f32
+#include "vh_kernels_precision.h"
+#undef VH_REAL
+#undef VH_FN
+
+#define VH_REAL double
+#define VH_FN(name) name##_f64
+#include "vh_kernels_precision.h"
+#undef VH_REAL
+#undef VH_FN
+
+#ifdef __cplusplus
+}
+#endif
+#endif

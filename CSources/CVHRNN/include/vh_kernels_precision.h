@@ -1,0 +1,150 @@
+// vh_kernels_precision.h — kernel declarations for one precision. Included twice by
+// vh_kernels.h with VH_REAL = float / double and VH_FN(name) = name##_f32 / name##_f64.
+// Not a standalone header (textual in the module map).
+#define R VH_REAL
+
+// ---- linear layer (BLAS) ------------------------------------------------------------------
+// y (n, out) = x (n, in) W^T + b, W is (out, in) with row stride w_stride >= in (so a
+// column block of a wider weight can be used), b (out) may be NULL.
+// accumulate != 0 adds into y instead of overwriting (for inputs that are concatenations:
+// y = x1 W[:, :in1]^T + x2 W[:, in1:]^T + b without copying).
+void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
+                              int n, int in_dim, int out_dim, int w_stride, int accumulate);
+// dx (n, in) += dy W;  dw (out, in; stride w_stride) += dy^T x;  db (out) += sum_rows dy.
+// dx, db may be NULL.
+void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, const R *w,
+                               int n, int in_dim, int out_dim, int w_stride);
+
+// ---- activations (elementwise over `count` values) ----------------------------------------
+// out = max(in, 0). In place (out == in) is allowed.
+void VH_FN(vh_relu_forward)(R *out, const R *in, size_t count);
+// din += dout * [out > 0]
+void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count);
+
+// ---- elementwise helpers ----------------------------------------------------------------
+// out = a + b (out may alias a or b).
+void VH_FN(vh_add_forward)(R *out, const R *a, const R *b, size_t count);
+// dst += src.
+void VH_FN(vh_accumulate)(R *dst, const R *src, size_t count);
+
+// ---- LSTM cells (TF gate order i, j, f, o; forget bias +1 added at run time) --------------
+// Pre-activations come from the caller's GEMMs: wy = y W^T (n, 4H), uh = h_prev U^T (n, 4H).
+// Plain cell:   a = wy + uh + b
+// Hyper cell:   a = scale_x . wy + scale_h . uh + bias_dyn + b   (DESIGN §3, '.' Hadamard)
+//   hyper (n, 12H) holds per row [scale_x (4H) | scale_h (4H) | bias_dyn (4H)], each block in
+//   gate order i, j, f, o.
+// i = sig(a_i), j = tanh(a_j), f = sig(a_f + 1), o = sig(a_o)
+// c = f . c_prev + i . j,  h = o . tanh(c)
+// uh may be NULL (then a = wy + b: the caller accumulated both GEMMs into wy); b may be NULL.
+// gates (n, 4H) caches i, j, f, o after their nonlinearities.
+void VH_FN(vh_lstm_cell_forward)(R *h, R *c, R *gates, const R *wy, const R *uh, const R *b,
+                                 const R *c_prev, int n, int hidden);
+// dwy, duh (n, 4H) += da; db (4H) += sum_rows da; dc_prev (n, H) += dc_total . f.
+// dh (n, H) is required; dc (n, H) may be NULL (no gradient from the future cell state).
+// duh, db, dc_prev may be NULL.
+void VH_FN(vh_lstm_cell_backward)(R *dwy, R *duh, R *db, R *dc_prev,
+                                  const R *dh, const R *dc, const R *gates, const R *c,
+                                  const R *c_prev, int n, int hidden);
+void VH_FN(vh_hyper_lstm_cell_forward)(R *h, R *c, R *gates, const R *wy, const R *uh,
+                                       const R *hyper, const R *b, const R *c_prev,
+                                       int n, int hidden);
+// dwy, duh (n, 4H); dhyper (n, 12H); db (4H); dc_prev (n, H). Any gradient may be NULL
+// except dh.
+void VH_FN(vh_hyper_lstm_cell_backward)(R *dwy, R *duh, R *dhyper, R *db, R *dc_prev,
+                                        const R *dh, const R *dc, const R *gates, const R *c,
+                                        const R *c_prev, const R *wy, const R *uh,
+                                        const R *hyper, int n, int hidden);
+
+// ---- GRU cells (gate order r, u, n; reset applied to U h, as cuDNN / PyTorch) --------------
+// wx = x W^T (n, 3H), uh = h_prev U^T (n, 3H), b (3H) static bias (may be NULL).
+// Plain:  r = sig(wx_r + uh_r + b_r), u = sig(wx_u + uh_u + b_u),
+//         m = tanh(wx_n + b_n + r . uh_n),  h = (1 - u) . m + u . h_prev
+// Hyper:  every wx block is scaled by scale_x, every uh block by scale_h, bias_dyn is added
+//         next to b:  m = tanh(sx_n . wx_n + bd_n + b_n + r . (sh_n . uh_n)).
+//   hyper (n, 9H) holds per row [scale_x (3H) | scale_h (3H) | bias_dyn (3H)].
+// gates (n, 3H) caches r, u, m.
+void VH_FN(vh_gru_cell_forward)(R *h, R *gates, const R *wx, const R *uh, const R *b,
+                                const R *h_prev, int n, int hidden);
+// dwx, duh (n, 3H); db (3H); dh_prev (n, H) += the direct path u . dh (the path through U is
+// the caller's GEMM backward). Any gradient may be NULL except dh.
+void VH_FN(vh_gru_cell_backward)(R *dwx, R *duh, R *db, R *dh_prev, const R *dh,
+                                 const R *gates, const R *uh, const R *h_prev,
+                                 int n, int hidden);
+void VH_FN(vh_hyper_gru_cell_forward)(R *h, R *gates, const R *wx, const R *uh,
+                                      const R *hyper, const R *b, const R *h_prev,
+                                      int n, int hidden);
+void VH_FN(vh_hyper_gru_cell_backward)(R *dwx, R *duh, R *dhyper, R *db, R *dh_prev,
+                                       const R *dh, const R *gates, const R *wx, const R *uh,
+                                       const R *hyper, const R *h_prev, int n, int hidden);
+
+// ---- decoder hyper-scaling (DESIGN §3, omega) ----------------------------------------------
+// out (n, m) = s (n, m) . vv (n, m) + r (n, m) + b (m);  vv = v V^T from the caller's GEMM.
+// b may be NULL.
+void VH_FN(vh_hyper_scale_forward)(R *out, const R *vv, const R *s, const R *r, const R *b,
+                                   int n, int m);
+// dvv += dout . s; ds += dout . vv; dr += dout; db += sum_rows dout. Any may be NULL.
+void VH_FN(vh_hyper_scale_backward)(R *dvv, R *ds, R *dr, R *db, const R *dout, const R *vv,
+                                    const R *s, int n, int m);
+
+// ---- diagonal Gaussian -------------------------------------------------------------------
+// sigma = max(softplus(raw + 0.5), sigma_min)   (FIVO's raw_sigma_bias = 0.5)
+void VH_FN(vh_gaussian_sigma_forward)(R *sigma, const R *raw, size_t count, R sigma_min);
+// draw += dsigma . sigmoid(raw + 0.5) where the floor is not active.
+void VH_FN(vh_gaussian_sigma_backward)(R *draw, const R *dsigma, const R *raw, size_t count,
+                                       R sigma_min);
+// logp (n) = sum_d log N(x | mu, sigma) over d columns.
+void VH_FN(vh_gaussian_logpdf_forward)(R *logp, const R *x, const R *mu, const R *sigma,
+                                       int n, int d);
+// dx, dmu, dsigma (n, d) += dlogp (n) * partials. Any may be NULL.
+void VH_FN(vh_gaussian_logpdf_backward)(R *dx, R *dmu, R *dsigma, const R *dlogp, const R *x,
+                                        const R *mu, const R *sigma, int n, int d);
+// z = mu + sigma . eps   (reparameterised sample; eps drawn by the caller)
+void VH_FN(vh_gaussian_sample_forward)(R *z, const R *mu, const R *sigma, const R *eps,
+                                       size_t count);
+// dmu += dz; dsigma += dz . eps. Either may be NULL.
+void VH_FN(vh_gaussian_sample_backward)(R *dmu, R *dsigma, const R *dz, const R *eps,
+                                        size_t count);
+// kl (n) = sum_d KL(N(mu_q, sigma_q) || N(mu_p, sigma_p))
+void VH_FN(vh_gaussian_kl_forward)(R *kl, const R *mu_q, const R *sigma_q, const R *mu_p,
+                                   const R *sigma_p, int n, int d);
+// Any gradient may be NULL.
+void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *dsigma_p,
+                                    const R *dkl, const R *mu_q, const R *sigma_q,
+                                    const R *mu_p, const R *sigma_p, int n, int d);
+
+// ---- Bernoulli emission -------------------------------------------------------------------
+// logp (n) = sum_d [x . l - softplus(l)], stable for any logit magnitude.
+void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const R *logits, int n, int d);
+// dlogits += dlogp * (x - sigmoid(l)).
+void VH_FN(vh_bernoulli_logpmf_backward)(R *dlogits, const R *dlogp, const R *x,
+                                         const R *logits, int n, int d);
+
+// ---- ancestor gather ----------------------------------------------------------------------
+// out[i, :] = in[index[i], :] for i < n; width columns. out must not alias in.
+// Returns VH_ERR_INDEX (and writes nothing) if an index is outside [0, in_rows).
+int VH_FN(vh_gather_rows_forward)(R *out, const R *in, const int32_t *index, int n,
+                                  int in_rows, int width);
+// din[index[i], :] += dout[i, :]  (scatter-add; several i may share a parent).
+int VH_FN(vh_gather_rows_backward)(R *din, const R *dout, const int32_t *index, int n,
+                                   int in_rows, int width);
+
+// ---- particle weights ---------------------------------------------------------------------
+// lse (b) = log sum_k exp(w[b, k]) over k particles; -inf rows give -inf.
+void VH_FN(vh_logsumexp_forward)(R *lse, const R *w, int b, int k);
+// dw (b, k) += dlse (b) * softmax(w[b, :]).
+void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse, int b, int k);
+// log_ess (b) = 2 lse(w) - lse(2w): the log effective sample size (no gradient: it only
+// decides whether to resample).
+void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k);
+
+// ---- optimiser ----------------------------------------------------------------------------
+// Adam over a flat arena of `count` parameters; step >= 1 is the 1-based update count
+// (bias correction). m, v are the first and second moment arenas.
+void VH_FN(vh_adam_update)(R *param, R *m, R *v, const R *grad, size_t count, R lr, R beta1,
+                           R beta2, R eps, int step);
+// sum of squares of `count` values (for gradient-norm clipping), accumulated in double.
+double VH_FN(vh_sum_squares)(const R *x, size_t count);
+// x *= alpha
+void VH_FN(vh_scale)(R *x, size_t count, R alpha);
+
+#undef R

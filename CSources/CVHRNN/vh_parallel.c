@@ -1,0 +1,98 @@
+// vh_parallel.c — the one parallel-for every kernel uses.
+//
+// OpenMP when built with VH_USE_OPENMP (the Makefile's opt-in build), libdispatch otherwise
+// (no compiler flags needed, so the package stays usable as a versioned dependency).
+// Swift's clang ships no omp.h, so the few OpenMP entry points used are declared here.
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cblas.h>
+
+#include "vh_kernels.h"
+
+#ifdef VH_USE_OPENMP
+int omp_get_max_threads(void);
+#else
+// libdispatch ships with Swift (and with macOS), but its header is not on the C include path
+// of a SwiftPM C target on Linux; the two entry points used are declared here.
+struct dispatch_queue_s;
+struct dispatch_queue_s *dispatch_get_global_queue(intptr_t identifier, uintptr_t flags);
+void dispatch_apply_f(size_t iterations, struct dispatch_queue_s *queue, void *context,
+                      void (*work)(void *context, size_t iteration));
+#endif
+
+static int vh_thread_override = 0;
+
+static int vh_default_threads(void) {
+    const char *env = getenv("VHRNN_THREADS");
+    if (env && atoi(env) > 0) return atoi(env);
+#ifdef VH_USE_OPENMP
+    return omp_get_max_threads();
+#else
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (int)cores : 1;
+#endif
+}
+
+int vh_thread_count(void) {
+    return vh_thread_override > 0 ? vh_thread_override : vh_default_threads();
+}
+
+void vh_set_thread_count(int n) { vh_thread_override = n > 0 ? n : 0; }
+
+const char *vh_parallel_backend(void) {
+#ifdef VH_USE_OPENMP
+    return "openmp";
+#else
+    return "dispatch";
+#endif
+}
+
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+int vh_blas_thread_count(void) { return openblas_get_num_threads(); }
+void vh_set_blas_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }
+
+typedef struct {
+    vh_range_fn fn;
+    void *ctx;
+    size_t count;
+    size_t chunk;
+} vh_chunked_call;
+
+#ifndef VH_USE_OPENMP
+static void vh_dispatch_trampoline(void *p, size_t i) {
+    const vh_chunked_call *call = (const vh_chunked_call *)p;
+    size_t begin = i * call->chunk;
+    size_t end = begin + call->chunk < call->count ? begin + call->chunk : call->count;
+    call->fn(call->ctx, begin, end);
+}
+#endif
+
+void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx) {
+    if (count == 0) return;
+    if (grain == 0) grain = 1;
+    size_t threads = (size_t)vh_thread_count();
+    size_t chunks = (count + grain - 1) / grain;
+    if (chunks > threads) chunks = threads;
+    if (chunks <= 1) {
+        fn(ctx, 0, count);
+        return;
+    }
+    // Equal contiguous ranges, one per thread: the split depends only on count and the thread
+    // count, so results are reproducible for a fixed thread count.
+    vh_chunked_call call = {fn, ctx, count, (count + chunks - 1) / chunks};
+    chunks = (count + call.chunk - 1) / call.chunk;
+#ifdef VH_USE_OPENMP
+    long nchunks = (long)chunks;
+#pragma omp parallel for schedule(static) num_threads(nchunks)
+    for (long i = 0; i < nchunks; i++) {
+        size_t begin = (size_t)i * call.chunk;
+        size_t end = begin + call.chunk < count ? begin + call.chunk : count;
+        fn(ctx, begin, end);
+    }
+#else
+    dispatch_apply_f(chunks, dispatch_get_global_queue(0, 0),
+                     &call, vh_dispatch_trampoline);
+#endif
+}

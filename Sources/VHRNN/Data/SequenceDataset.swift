@@ -1,0 +1,103 @@
+/// One split of a sequence dataset: variable-length sequences of `dataDim`-dimensional frames.
+///
+/// Each sequence is stored flat, row-major, `(length, dataDim)`. `inputs` are what the model's
+/// data encoder phi_x reads (e.g. mean-centred piano-roll frames); `targets` are what the
+/// emission scores (e.g. the raw 0/1 frames). For real-valued data they are the same values.
+public struct SequenceSplit: Sendable, Equatable {
+    public var dataDim: Int
+    public var inputs: [[Double]]
+    public var targets: [[Double]]
+
+    public init(dataDim: Int, inputs: [[Double]], targets: [[Double]]) {
+        precondition(inputs.count == targets.count, "inputs and targets must pair up")
+        self.dataDim = dataDim
+        self.inputs = inputs
+        self.targets = targets
+    }
+
+    /// A split whose inputs and targets are the same values.
+    public init(dataDim: Int, sequences: [[Double]]) {
+        self.init(dataDim: dataDim, inputs: sequences, targets: sequences)
+    }
+
+    public var count: Int { inputs.count }
+    public func length(of index: Int) -> Int { inputs[index].count / dataDim }
+    public var totalSteps: Int { inputs.reduce(0) { $0 + $1.count } / max(dataDim, 1) }
+    public var maxLength: Int { inputs.map { $0.count / dataDim }.max() ?? 0 }
+}
+
+/// The kind of observation a dataset holds, which decides the emission distribution.
+public enum ObservationKind: String, Sendable, Codable {
+    /// 0/1 frames (piano rolls): Bernoulli emission.
+    case binary
+    /// Real values: diagonal-Gaussian emission.
+    case real
+}
+
+/// Per-feature affine normalisation `(x - mean) / std` fitted on a training split.
+public struct Normalization: Sendable, Equatable, Codable {
+    public var mean: [Double]
+    public var std: [Double]
+    public init(mean: [Double], std: [Double]) {
+        self.mean = mean
+        self.std = std
+    }
+}
+
+/// A dataset with its three splits, ready for training and evaluation.
+public struct SequenceDataset: Sendable, Equatable {
+    public var name: String
+    public var kind: ObservationKind
+    public var train: SequenceSplit
+    public var valid: SequenceSplit
+    public var test: SequenceSplit
+    /// For binary data: the per-dimension mean of the training frames (used to centre inputs
+    /// and to initialise the Bernoulli output bias). For normalised real data: nil.
+    public var trainFrameMean: [Double]?
+    /// For normalised real data: the statistics applied (fitted on the training split).
+    public var normalization: Normalization?
+
+    public init(name: String, kind: ObservationKind, train: SequenceSplit, valid: SequenceSplit,
+                test: SequenceSplit, trainFrameMean: [Double]? = nil,
+                normalization: Normalization? = nil) {
+        self.name = name
+        self.kind = kind
+        self.train = train
+        self.valid = valid
+        self.test = test
+        self.trainFrameMean = trainFrameMean
+        self.normalization = normalization
+    }
+
+    public var dataDim: Int { train.dataDim }
+
+    public func split(_ which: SplitName) -> SequenceSplit {
+        switch which {
+        case .train: return train
+        case .valid: return valid
+        case .test: return test
+        }
+    }
+}
+
+public enum SplitName: String, Sendable, Codable, CaseIterable {
+    case train, valid, test
+}
+
+/// A data file could not be read: names the file and, where known, the line, field or byte.
+public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var path: String
+    public var location: String?
+    public var message: String
+
+    public init(path: String, location: String? = nil, message: String) {
+        self.path = path
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String {
+        if let location { return "\(path): \(location): \(message)" }
+        return "\(path): \(message)"
+    }
+}
