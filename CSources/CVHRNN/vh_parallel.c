@@ -34,8 +34,14 @@ static int vh_default_threads(void) {
 #endif
 }
 
+// The default is computed once: sysconf reads /sys on every call (~7 us), far more than the
+// small kernels it would gate. A benign race: every thread computes the same value.
+static int vh_cached_default_threads = 0;
+
 int vh_thread_count(void) {
-    return vh_thread_override > 0 ? vh_thread_override : vh_default_threads();
+    if (vh_thread_override > 0) return vh_thread_override;
+    if (vh_cached_default_threads == 0) vh_cached_default_threads = vh_default_threads();
+    return vh_cached_default_threads;
 }
 
 void vh_set_thread_count(int n) { vh_thread_override = n > 0 ? n : 0; }

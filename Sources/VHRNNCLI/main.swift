@@ -1,1 +1,2 @@
-print("vhrnn")
+import VHRNN
+print("backend \(KernelRuntime.parallelBackend) threads \(KernelRuntime.threadCount)")

@@ -40,8 +40,8 @@ void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, con
     }
 }
 
-void VH_FN(vh_relu_forward)(R *out, const R *in, size_t count) {
-    for (size_t i = 0; i < count; i++) out[i] = in[i] > 0 ? in[i] : (R)0;
+void VH_FN(vh_relu_forward)(R *out, const R *input, size_t count) {
+    for (size_t i = 0; i < count; i++) out[i] = input[i] > 0 ? input[i] : (R)0;
 }
 
 void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count) {

@@ -33,11 +33,11 @@ static int VH_FN(vh_check_index)(const int32_t *index, int n, int in_rows) {
     return VH_OK;
 }
 
-int VH_FN(vh_gather_rows_forward)(R *out, const R *in, const int32_t *index, int n,
+int VH_FN(vh_gather_rows_forward)(R *out, const R *input, const int32_t *index, int n,
                                   int in_rows, int width) {
     if (VH_FN(vh_check_index)(index, n, in_rows) != VH_OK) return VH_ERR_INDEX;
     for (int i = 0; i < n; i++)
-        memcpy(out + (size_t)i * width, in + (size_t)index[i] * width, sizeof(R) * (size_t)width);
+        memcpy(out + (size_t)i * width, input + (size_t)index[i] * width, sizeof(R) * (size_t)width);
     return VH_OK;
 }
 

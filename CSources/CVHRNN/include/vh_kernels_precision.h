@@ -16,8 +16,8 @@ void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, con
                                int n, int in_dim, int out_dim, int w_stride);
 
 // ---- activations (elementwise over `count` values) ----------------------------------------
-// out = max(in, 0). In place (out == in) is allowed.
-void VH_FN(vh_relu_forward)(R *out, const R *in, size_t count);
+// out = max(input, 0). In place (out == input) is allowed.
+void VH_FN(vh_relu_forward)(R *out, const R *input, size_t count);
 // din += dout * [out > 0]
 void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count);
 
@@ -120,9 +120,9 @@ void VH_FN(vh_bernoulli_logpmf_backward)(R *dlogits, const R *dlogp, const R *x,
                                          const R *logits, int n, int d);
 
 // ---- ancestor gather ----------------------------------------------------------------------
-// out[i, :] = in[index[i], :] for i < n; width columns. out must not alias in.
+// out[i, :] = input[index[i], :] for i < n; width columns. out must not alias input.
 // Returns VH_ERR_INDEX (and writes nothing) if an index is outside [0, in_rows).
-int VH_FN(vh_gather_rows_forward)(R *out, const R *in, const int32_t *index, int n,
+int VH_FN(vh_gather_rows_forward)(R *out, const R *input, const int32_t *index, int n,
                                   int in_rows, int width);
 // din[index[i], :] += dout[i, :]  (scatter-add; several i may share a parent).
 int VH_FN(vh_gather_rows_backward)(R *din, const R *dout, const int32_t *index, int n,

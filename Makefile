@@ -1,0 +1,60 @@
+# VHRNN — build, run and test.
+#
+# The C kernels use OpenMP when the package is built with VHRNN_OPENMP=1 (an opt-in, because
+# -fopenmp is an unsafe flag for SwiftPM); without it they use libdispatch. The Makefile builds
+# the CLI, the bench and the tests with OpenMP in .build-openmp, and also runs the whole test
+# suite on the libdispatch build (.build), so both backends stay tested.
+
+SWIFT        ?= swift
+OPENMP_ENV   := VHRNN_OPENMP=1
+OPENMP_BUILD := --scratch-path .build-openmp
+# swift test builds C at -O0; the kernels are tested at -O2 as they ship.
+TEST_FLAGS   := -Xcc -O2
+APT_PACKAGES := libopenblas-dev libomp-dev
+
+.PHONY: all deps build run bench test test-openmp test-dispatch example clean
+
+all: build
+
+# Installs the system libraries when missing: apt-get as root, sudo where available,
+# otherwise print the exact command and stop.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "installing:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	elif command -v sudo >/dev/null 2>&1; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+	  echo "missing system packages; run as root:"; \
+	  echo "  apt-get update && apt-get install -y$$missing"; \
+	  exit 1; \
+	fi
+
+build: deps
+	$(OPENMP_ENV) $(SWIFT) build -c release $(OPENMP_BUILD)
+
+# The main job on its built-in default.
+run: deps
+	$(OPENMP_ENV) $(SWIFT) run -c release $(OPENMP_BUILD) vhrnn $(ARGS)
+
+bench: deps
+	$(OPENMP_ENV) $(SWIFT) run -c release $(OPENMP_BUILD) bench $(ARGS)
+
+test: deps test-openmp test-dispatch example
+
+test-openmp:
+	$(OPENMP_ENV) $(SWIFT) test $(TEST_FLAGS) $(OPENMP_BUILD)
+
+test-dispatch:
+	$(SWIFT) test $(TEST_FLAGS)
+
+# The downstream example: a separate package that depends on this one by path.
+example:
+	cd Examples/FilterDemo && $(SWIFT) run -c release
+
+clean:
+	rm -rf .build .build-openmp Examples/FilterDemo/.build
