@@ -51,7 +51,7 @@ def main():
     for ret, name, args in decls:
         params, call32, call64 = [], [], []
         for p in (a.strip() for a in " ".join(args.split()).split(",")):
-            m = re.match(r"(const )?(R|int32_t|int|size_t) (\*)?(\w+)$", p)
+            m = re.match(r"(const )?(R|int32_t|uint64_t|int|size_t) (\*)?(\w+)$", p)
             if not m:
                 raise SystemExit(f"unsupported parameter in {name}: {p}")
             const, typ, ptr, pname = m.groups()
@@ -64,6 +64,10 @@ def main():
                 params.append(f"{sname}: Self")
                 call32.append(f"Float({sname})")
                 call64.append(f"Double({sname})")
+            elif typ == "uint64_t":
+                params.append(f"_ {sname}: UnsafeMutablePointer<UInt64>?")
+                call32.append(sname)
+                call64.append(sname)
             elif typ == "int32_t":
                 params.append(f"_ {sname}: UnsafePointer<Int32>?")
                 call32.append(sname)

@@ -49,6 +49,10 @@ void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count) 
     for (size_t i = 0; i < count; i++) din[i] += out[i] > 0 ? dout[i] : (R)0;
 }
 
+void VH_FN(vh_relu_backward_inplace)(R *d, const R *out, size_t count) {
+    for (size_t i = 0; i < count; i++) d[i] = out[i] > 0 ? d[i] : (R)0;
+}
+
 void VH_FN(vh_add_forward)(R *out, const R *a, const R *b, size_t count) {
     for (size_t i = 0; i < count; i++) out[i] = a[i] + b[i];
 }

@@ -84,4 +84,38 @@ void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k) {
     }
 }
 
+void VH_FN(vh_log_weights_forward)(R *w, R *log_alpha, const R *log_prior, const R *log_lik,
+                                   const R *log_q, const R *mask, int b, int k) {
+    for (int s = 0; s < b; s++) {
+        for (int p = 0; p < k; p++) {
+            size_t row = (size_t)s * k + p;
+            R a = log_prior[row] + log_lik[row] - log_q[row];
+            log_alpha[row] = a;
+            if (mask[s] != 0) w[row] += a;
+        }
+    }
+}
+
+void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dw,
+                                    const R *mask, int b, int k) {
+    // forward: w += log_prior + log_lik - log_q inside the sequence
+    for (int s = 0; s < b; s++) {
+        if (mask[s] == 0) continue;
+        for (int p = 0; p < k; p++) {
+            size_t row = (size_t)s * k + p;
+            if (dlog_prior) dlog_prior[row] += dw[row];
+            if (dlog_lik) dlog_lik[row] += dw[row];
+            if (dlog_q) dlog_q[row] -= dw[row];
+        }
+    }
+}
+
+void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state) {
+    for (size_t i = 0; i < count; i++) {
+        double u1 = 1.0 - (double)(vh_splitmix64_next(state) >> 11) * 0x1.0p-53;
+        double u2 = (double)(vh_splitmix64_next(state) >> 11) * 0x1.0p-53;
+        out[i] = (R)(sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2));
+    }
+}
+
 #undef R

@@ -39,6 +39,11 @@ void vh_set_blas_threads(int n);
 // Status codes returned by kernels that can fail on bad input.
 enum { VH_OK = 0, VH_ERR_INDEX = 1 };
 
+// count uniforms in [0, 1) (53 random bits) from the SplitMix64 stream *state.
+void vh_fill_uniform(double *out, size_t count, uint64_t *state);
+// One SplitMix64 output (advances *state).
+uint64_t vh_splitmix64_next(uint64_t *state);
+
 #define VH_REAL float
 #define VH_FN(name) name##_f32
 #include "vh_kernels_precision.h"

@@ -21,6 +21,9 @@ void VH_FN(vh_relu_forward)(R *out, const R *input, size_t count);
 // din += dout * [out > 0]
 void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count);
 
+// In-place form for a gradient buffer that held d out: d = d . [out > 0].
+void VH_FN(vh_relu_backward_inplace)(R *d, const R *out, size_t count);
+
 // ---- elementwise helpers ----------------------------------------------------------------
 // out = a + b (out may alias a or b).
 void VH_FN(vh_add_forward)(R *out, const R *a, const R *b, size_t count);
@@ -136,6 +139,21 @@ void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse
 // log_ess (b) = 2 lse(w) - lse(2w): the log effective sample size (no gradient: it only
 // decides whether to resample).
 void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k);
+
+// log_alpha (n) = log_prior + log_lik - log_q for n = b*k particle rows (row = seq*k + particle);
+// w (n) += log_alpha where mask[seq] != 0 (steps past a sequence's end add nothing, even if
+// log_alpha is not finite there).
+void VH_FN(vh_log_weights_forward)(R *w, R *log_alpha, const R *log_prior, const R *log_lik,
+                                   const R *log_q, const R *mask, int b, int k);
+// dlog_prior += m dw, dlog_lik += m dw, dlog_q -= m dw with m = [mask[seq] != 0].
+void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dw,
+                                    const R *mask, int b, int k);
+
+// ---- noise ---------------------------------------------------------------------------------
+// count standard normals from the SplitMix64 stream *state (advanced in place): Box-Muller on
+// two 53-bit uniforms, second value discarded -- the same stream as Swift's SplitMix64 +
+// nextStandardNormal(), so C and Swift draws agree bit for bit in double.
+void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state);
 
 // ---- optimiser ----------------------------------------------------------------------------
 // Adam over a flat arena of `count` parameters; step >= 1 is the 1-based update count

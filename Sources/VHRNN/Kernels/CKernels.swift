@@ -79,6 +79,17 @@ extension KernelScalar {
         }
     }
 
+    @inline(__always) static func reluBackwardInplace(
+        _ d: UnsafeMutablePointer<Self>?,
+        _ out: UnsafePointer<Self>?,
+        count: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_relu_backward_inplace_f32(f32(d), f32(out), count)
+        case .float64: return vh_relu_backward_inplace_f64(f64(d), f64(out), count)
+        }
+    }
+
     @inline(__always) static func addForward(
         _ out: UnsafeMutablePointer<Self>?,
         _ a: UnsafePointer<Self>?,
@@ -489,6 +500,48 @@ extension KernelScalar {
         switch kernelPrecision {
         case .float32: return vh_log_ess_f32(f32(logEss), f32(w), Int32(b), Int32(k))
         case .float64: return vh_log_ess_f64(f64(logEss), f64(w), Int32(b), Int32(k))
+        }
+    }
+
+    @inline(__always) static func logWeightsForward(
+        _ w: UnsafeMutablePointer<Self>?,
+        _ logAlpha: UnsafeMutablePointer<Self>?,
+        _ logPrior: UnsafePointer<Self>?,
+        _ logLik: UnsafePointer<Self>?,
+        _ logQ: UnsafePointer<Self>?,
+        _ mask: UnsafePointer<Self>?,
+        b: Int,
+        k: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_log_weights_forward_f32(f32(w), f32(logAlpha), f32(logPrior), f32(logLik), f32(logQ), f32(mask), Int32(b), Int32(k))
+        case .float64: return vh_log_weights_forward_f64(f64(w), f64(logAlpha), f64(logPrior), f64(logLik), f64(logQ), f64(mask), Int32(b), Int32(k))
+        }
+    }
+
+    @inline(__always) static func logWeightsBackward(
+        _ dlogPrior: UnsafeMutablePointer<Self>?,
+        _ dlogLik: UnsafeMutablePointer<Self>?,
+        _ dlogQ: UnsafeMutablePointer<Self>?,
+        _ dw: UnsafePointer<Self>?,
+        _ mask: UnsafePointer<Self>?,
+        b: Int,
+        k: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_log_weights_backward_f32(f32(dlogPrior), f32(dlogLik), f32(dlogQ), f32(dw), f32(mask), Int32(b), Int32(k))
+        case .float64: return vh_log_weights_backward_f64(f64(dlogPrior), f64(dlogLik), f64(dlogQ), f64(dw), f64(mask), Int32(b), Int32(k))
+        }
+    }
+
+    @inline(__always) static func fillStandardNormal(
+        _ out: UnsafeMutablePointer<Self>?,
+        count: Int,
+        _ state: UnsafeMutablePointer<UInt64>?
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_fill_standard_normal_f32(f32(out), count, state)
+        case .float64: return vh_fill_standard_normal_f64(f64(out), count, state)
         }
     }
 
