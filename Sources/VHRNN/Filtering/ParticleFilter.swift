@@ -1,0 +1,275 @@
+internal import CVHRNN
+
+/// Runs a model's particle filter over a batch and computes ELBO, IWAE or FIVO (DESIGN §4);
+/// with a tape it can then backpropagate the bound through time (see
+/// ParticleFilterBackward.swift).
+///
+/// Rows are laid out sequence-major: row `b·K + k` is particle k of sequence b. Each step
+/// runs the whole batch's B·K rows through every layer at once (GEMMs over all rows), with the
+/// C kernels parallel inside; this is the parallel grain we chose — see docs/PERFORMANCE.md.
+///
+/// Randomness: each sequence has its own SplitMix64 noise stream, seeded from the pass's
+/// `seed` and the sequence's noise key; per step it draws K·Z normals and then K uniforms,
+/// whether or not they are used. So a pass is a deterministic function of (parameters, data,
+/// seed), and the same seed gives the same noise to ELBO, IWAE and FIVO, and to a sequence
+/// whatever batch it is in.
+public final class ParticleFilter<S: KernelScalar> {
+    public let model: SequenceModel<S>
+    var workspace: FilterWorkspace<S>?
+    /// The settings and bound gradients' context of the last taped pass.
+    var lastSettings: FilterSettings?
+    var lastSteps = 0
+
+    public init(model: SequenceModel<S>) { self.model = model }
+
+    /// Bytes held by the filter's buffers.
+    public var workspaceBytes: Int { workspace?.byteCount ?? 0 }
+
+    /// Computes the bound for every sequence of `batch`.
+    /// - Parameters:
+    ///   - keepTape: keep every step's activations for ``backward(boundGradients:)``.
+    ///   - replay: resampling decisions and ancestors to reuse instead of drawing them.
+    public func run(batch: SequenceBatch<S>, settings: FilterSettings, seed: UInt64, keepTape: Bool = false,
+                    replay: AncestorPlan? = nil) -> FilterResult {
+        let a = model.architecture
+        let c = a.configuration
+        precondition(batch.dataDim == c.dataDim, "batch has \(batch.dataDim) dimensions, the model \(c.dataDim)")
+        let B = batch.count, K = settings.particleCount, T = batch.maxLength, N = B * K
+        if let replay {
+            precondition(replay.sequences == B && replay.particles == K && replay.steps >= T,
+                         "the ancestor plan was recorded for another batch shape")
+        }
+        if workspace?.fits(steps: T, sequences: B, particles: K, withTape: keepTape) != true {
+            workspace = FilterWorkspace(architecture: a, steps: T, sequences: B, particles: K, withTape: keepTape)
+        }
+        let w = workspace!
+        lastSettings = keepTape ? settings : nil
+        lastSteps = T
+
+        // Data in, time-major (T, B, D); the encoder runs once over all (step, sequence) rows.
+        batch.inputs.withUnsafeBufferPointer { w.inputs.update(from: $0.baseAddress!, count: $0.count) }
+        batch.targets.withUnsafeBufferPointer { w.targets.update(from: $0.baseAddress!, count: $0.count) }
+        batch.mask.withUnsafeBufferPointer { w.mask.update(from: $0.baseAddress!, count: $0.count) }
+        let p = UnsafePointer(model.parameters.values)
+        a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: w.sequenceSlots, input0: UnsafePointer(w.inputs),
+                       input1: nil, modulation: [], rows: T * B)
+
+        for b in 0..<B {
+            var mixer = SplitMix64(seed: seed &+ batch.noiseKeys[b] &* 0xD1B5_4A32_D192_ED03)
+            w.noiseStates[b] = mixer.next()
+            w.logZ[b] = 0
+            w.lengths[b] = batch.lengths[b]
+        }
+        w.weights.update(repeating: 0, count: N)
+        w.resampled.update(repeating: 0, count: T * B)
+        w.gathered.update(repeating: false, count: T)
+        let criterion = settings.effectiveCriterion
+        let logK = _logDouble(Double(K))
+        var events = 0
+
+        for t in 0..<T {
+            forwardStep(t, steps: T, settings: settings)
+            // Bookkeeping after step t (DESIGN §4): a sequence's last step closes its bound; a
+            // resampling adds lse(w) - log K to log Ẑ, resets w and gathers the ancestors' state.
+            var anyResampled = false
+            for b in 0..<B where w.mask[t * B + b] != 0 {
+                let wb = w.weights + b * K
+                if t == batch.lengths[b] - 1 {
+                    if settings.bound == .elbo {
+                        var total = 0.0
+                        for k in 0..<K { total += Double(wb[k]) }
+                        w.logZ[b] = total / Double(K)
+                    } else {
+                        w.logZ[b] += logSumExp(wb, K) - logK
+                    }
+                    continue
+                }
+                let resample: Bool
+                if let replay {
+                    resample = replay.resampled[t * B + b] != 0
+                } else {
+                    let logESS = ResamplingCriterion.logEffectiveSampleSize(
+                        logWeights: UnsafeBufferPointer(start: wb, count: K))
+                    resample = criterion.shouldResample(logESS: logESS, particleCount: K)
+                }
+                guard resample else { continue }
+                w.logZ[b] += logSumExp(wb, K) - logK
+                w.resampled[t * B + b] = 1
+                anyResampled = true
+                events += 1
+            }
+            guard anyResampled, t + 1 < T else { continue }
+            // Ancestors for step t+1: identity for sequences that did not resample.
+            let anc = w.ancestors + (t + 1) * N
+            for b in 0..<B {
+                let rowsB = UnsafeMutableBufferPointer(start: anc + b * K, count: K)
+                if w.resampled[t * B + b] == 0 {
+                    for k in 0..<K { rowsB[k] = Int32(b * K + k) }
+                    continue
+                }
+                if let replay {
+                    for k in 0..<K { rowsB[k] = replay.ancestors[(t + 1) * N + b * K + k] }
+                } else {
+                    settings.scheme.ancestors(logWeights: UnsafeBufferPointer(start: UnsafePointer(w.weights + b * K), count: K),
+                                              uniforms: UnsafeBufferPointer(start: w.uniforms + b * K, count: K),
+                                              into: rowsB)
+                    for k in 0..<K { rowsB[k] += Int32(b * K) }
+                }
+                (w.weights + b * K).update(repeating: 0, count: K)
+            }
+            w.gathered[t + 1] = true
+            gatherState(into: t + 1)
+        }
+        return FilterResult(bounds: w.logZ, lengths: batch.lengths, resamplingEvents: events)
+    }
+
+    /// The decisions and ancestors of the last pass (to replay it).
+    public var recordedPlan: AncestorPlan {
+        let w = workspace!
+        let T = lastSteps, N = w.rows
+        return AncestorPlan(steps: T, sequences: w.sequences, particles: w.particles,
+                            resampled: Array(UnsafeBufferPointer(start: w.resampled, count: T * w.sequences)),
+                            ancestors: Array(UnsafeBufferPointer(start: w.ancestors, count: T * N)))
+    }
+
+    @inline(__always) private func logSumExp(_ x: UnsafeMutablePointer<S>, _ k: Int) -> Double {
+        let w = workspace!
+        S.logsumexpForward(w.scratch, UnsafePointer(x), b: 1, k: k)
+        return Double(w.scratch[0])
+    }
+
+    // MARK: - One step
+
+    /// The state pointers step t reads: zeros at t = 0, the gathered copies after a
+    /// resampling, else the previous step's outputs.
+    struct StateInputs {
+        var h, c, hyperH, hyperC: UnsafeMutablePointer<S>
+    }
+
+    func stateInputs(_ t: Int) -> StateInputs {
+        let w = workspace!, s = w.slots
+        if t == 0 { return StateInputs(h: w.zeroState, c: w.zeroState, hyperH: w.zeroState, hyperC: w.zeroState) }
+        let slab = w.slab(t)
+        if w.gathered[t] {
+            return StateInputs(h: slab.at(s.gatheredH), c: slab.at(s.gatheredC), hyperH: slab.at(s.gatheredHyperH),
+                               hyperC: slab.at(s.gatheredHyperC))
+        }
+        let prev = w.slab(t - 1)
+        return StateInputs(h: prev.at(s.rnn.h), c: prev.at(s.rnn.c), hyperH: s.theta.map { prev.at($0.h) } ?? w.zeroState,
+                           hyperC: s.theta.map { prev.at($0.c) } ?? w.zeroState)
+    }
+
+    /// Copies the ancestors' state (h, c, hyper h, hyper c) of step t-1 into step t's slab.
+    private func gatherState(into t: Int) {
+        let w = workspace!, s = w.slots, c = model.configuration
+        let prev = w.slab(t - 1), slab = w.slab(t), N = w.rows
+        let anc = UnsafePointer(w.ancestors + t * N)
+        S.gatherRowsForward(slab.at(s.gatheredH), UnsafePointer(prev.at(s.rnn.h)), anc, n: N, inRows: N, width: c.hiddenDim)
+        if c.cell == .lstm {
+            S.gatherRowsForward(slab.at(s.gatheredC), UnsafePointer(prev.at(s.rnn.c)), anc, n: N, inRows: N,
+                                width: c.hiddenDim)
+        }
+        if let theta = s.theta {
+            S.gatherRowsForward(slab.at(s.gatheredHyperH), UnsafePointer(prev.at(theta.h)), anc, n: N, inRows: N,
+                                width: c.hyperDim)
+            if c.cell == .lstm {
+                S.gatherRowsForward(slab.at(s.gatheredHyperC), UnsafePointer(prev.at(theta.c)), anc, n: N, inRows: N,
+                                    width: c.hyperDim)
+            }
+        }
+    }
+
+    /// The hyper networks' input parts u_t.
+    func hyperInputs(z: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>)
+        -> (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>?) {
+        switch model.configuration.hyperInput {
+        case .both: return (z, h)
+        case .latent: return (z, nil)
+        case .hidden: return (h, nil)
+        }
+    }
+
+    private func forwardStep(_ t: Int, steps T: Int, settings: FilterSettings) {
+        let w = workspace!, s = w.slots, a = model.architecture, c = a.configuration
+        let p = UnsafePointer(model.parameters.values)
+        let B = w.sequences, K = w.particles, N = w.rows
+        let (Z, D, E) = (c.latentDim, c.dataDim, c.encodedDim)
+        let sigmaMin = S(c.sigmaMin)
+        let slab = w.slab(t)
+        let state = stateInputs(t)
+        let hIn = UnsafePointer(state.h)
+
+        // x_t and phi_x(x_t), one copy per particle.
+        let expand = UnsafePointer(w.expandIndex)
+        S.gatherRowsForward(slab.at(s.encodedData), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0]) + t * B * E),
+                            expand, n: N, inRows: B, width: E)
+        S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: N, inRows: B, width: D)
+        let ex = UnsafePointer(slab.at(s.encodedData))
+
+        // prior p(z_t | h_{t-1}) and proposal q(z_t | x_t, h_{t-1}), mean = prior mean + residual
+        a.prior.forward(parameters: p, slab: slab, slots: s.prior, input0: hIn, input1: nil, modulation: [], rows: N)
+        S.gaussianSigmaForward(slab.at(s.priorSigma), UnsafePointer(slab.at(s.prior.outputs[1])), count: N * Z,
+                               sigmaMin: sigmaMin)
+        a.proposal.forward(parameters: p, slab: slab, slots: s.proposal, input0: hIn, input1: ex, modulation: [],
+                           rows: N)
+        S.addForward(slab.at(s.proposalMean), UnsafePointer(slab.at(s.prior.outputs[0])),
+                     UnsafePointer(slab.at(s.proposal.outputs[0])), count: N * Z)
+        S.gaussianSigmaForward(slab.at(s.proposalSigma), UnsafePointer(slab.at(s.proposal.outputs[1])), count: N * Z,
+                               sigmaMin: sigmaMin)
+
+        // noise: per sequence K·Z normals, then K uniforms for resampling
+        for b in 0..<B {
+            S.fillStandardNormal(slab.at(s.noise) + b * K * Z, count: K * Z, w.noiseStates + b)
+            vh_fill_uniform(w.uniforms + b * K, K, w.noiseStates + b)
+        }
+        S.gaussianSampleForward(slab.at(s.z), UnsafePointer(slab.at(s.proposalMean)),
+                                UnsafePointer(slab.at(s.proposalSigma)), UnsafePointer(slab.at(s.noise)), count: N * Z)
+        let z = UnsafePointer(slab.at(s.z))
+        a.phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: N)
+        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
+
+        // emission p(x_t | z_t, h_{t-1}), modulated by omega(u_t) in a VHRNN
+        let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
+        if let omega = a.omega, let omegaSlots = s.omega {
+            omega.forward(parameters: p, slab: slab, slots: omegaSlots, input0: UnsafePointer(u0),
+                          input1: u1.map { UnsafePointer($0) }, modulation: [], rows: N)
+        }
+        a.emission.forward(parameters: p, slab: slab, slots: s.emission, input0: ez, input1: hIn,
+                           modulation: s.omega?.outputs ?? [], rows: N)
+
+        // log alpha = log p(z) + log p(x | z) - log q(z)
+        S.gaussianLogpdfForward(slab.at(s.logPrior), z, UnsafePointer(slab.at(s.prior.outputs[0])),
+                                UnsafePointer(slab.at(s.priorSigma)), n: N, d: Z)
+        S.gaussianLogpdfForward(slab.at(s.logProposal), z, UnsafePointer(slab.at(s.proposalMean)),
+                                UnsafePointer(slab.at(s.proposalSigma)), n: N, d: Z)
+        let target = UnsafePointer(slab.at(s.target))
+        switch c.emission {
+        case .bernoulli:
+            S.bernoulliLogpmfForward(slab.at(s.logLikelihood), target, UnsafePointer(slab.at(s.emission.outputs[0])),
+                                     n: N, d: D)
+        case .gaussian:
+            S.gaussianSigmaForward(slab.at(s.emissionSigma), UnsafePointer(slab.at(s.emission.outputs[1])),
+                                   count: N * D, sigmaMin: sigmaMin)
+            S.gaussianLogpdfForward(slab.at(s.logLikelihood), target, UnsafePointer(slab.at(s.emission.outputs[0])),
+                                    UnsafePointer(slab.at(s.emissionSigma)), n: N, d: D)
+        }
+        S.logWeightsForward(w.weights, slab.at(s.logAlpha), UnsafePointer(slab.at(s.logPrior)),
+                            UnsafePointer(slab.at(s.logLikelihood)), UnsafePointer(slab.at(s.logProposal)),
+                            UnsafePointer(w.mask + t * B), b: B, k: K)
+        slab.at(s.weights).update(from: w.weights, count: N)
+
+        // recurrence (not needed after the last step)
+        guard t < T - 1 else { return }
+        var hyper: UnsafePointer<S>? = nil
+        if let theta = a.theta, let thetaSlots = s.theta, let head = a.thetaHead, let headSlots = s.thetaHead {
+            theta.forward(parameters: p, slab: slab, slots: thetaSlots, input0: UnsafePointer(u0),
+                          input1: u1.map { UnsafePointer($0) }, hPrev: UnsafePointer(state.hyperH),
+                          cPrev: UnsafePointer(state.hyperC), hyper: nil, rows: N)
+            head.forward(parameters: p, slab: slab, slots: headSlots, input0: UnsafePointer(slab.at(thetaSlots.h)),
+                         input1: nil, modulation: [], rows: N)
+            hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
+        }
+        a.rnn.forward(parameters: p, slab: slab, slots: s.rnn, input0: ex, input1: ez, hPrev: hIn,
+                      cPrev: UnsafePointer(state.c), hyper: hyper, rows: N)
+    }
+}

@@ -1,0 +1,36 @@
+/// A VRNN or VHRNN with its parameters: the object users build, train, evaluate and save.
+public final class SequenceModel<Scalar: KernelScalar> {
+    public let configuration: ModelConfiguration
+    let architecture: ModelArchitecture
+    /// Values, gradients and Adam moments in flat arenas.
+    public let parameters: ParameterStore<Scalar>
+
+    /// A freshly initialised model (DESIGN §2–3: Glorot-uniform weights, zero biases, hyper
+    /// heads at scale 1 / bias 0).
+    /// - Parameters:
+    ///   - outputBias: the emission's initial output bias, e.g. ``bernoulliOutputBias(frameMean:)``.
+    ///   - generator: draws the initial weights.
+    public init(configuration: ModelConfiguration, outputBias: [Double]? = nil,
+                generator: inout some RandomNumberGenerator) throws {
+        self.configuration = configuration
+        architecture = try ModelArchitecture(configuration, outputBias: outputBias)
+        parameters = ParameterStore(layout: architecture.layout, generator: &generator)
+    }
+
+    /// Trainable parameters.
+    public var parameterCount: Int { parameters.count }
+
+    /// The paper's count: trainable plus FIVO's unused reverse LSTM (DESIGN §2).
+    public var paperParameterCount: Int { architecture.paperParameterCount }
+
+    /// Forward matrix-multiply FLOPs per particle-step and per sequence-step (phi_x).
+    public var forwardMatmulFlops: (perParticleStep: Int, perSequenceStep: Int) { architecture.forwardFlops }
+
+    /// The Bernoulli output bias FIVO starts from: logit(clip(m, 1e-4, 0.9999)) per key.
+    public static func bernoulliOutputBias(frameMean: [Double]) -> [Double] {
+        frameMean.map { m in
+            let p = min(max(m, 1e-4), 0.9999)
+            return _logDouble(p / (1 - p))
+        }
+    }
+}
