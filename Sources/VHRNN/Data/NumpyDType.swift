@@ -60,7 +60,9 @@ public struct NumpyDType: Hashable, Sendable {
     /// Decodes one value from exactly `itemSize` raw bytes; nil if the count is wrong or an
     /// unsigned value does not fit in Int64.
     public func decode(_ raw: [UInt8]) -> PickleValue? {
-        guard raw.count == itemSize else { return nil }
+        // The memberwise initializer accepts any size; only the sizes numpy uses decode.
+        guard raw.count == itemSize, (1...8).contains(itemSize) else { return nil }
+        if kind == .float, itemSize != 4, itemSize != 8 { return nil }
         var bits: UInt64 = 0
         switch byteOrder {
         case .little: for byte in raw.reversed() { bits = bits << 8 | UInt64(byte) }

@@ -55,35 +55,54 @@ public enum PianoRollLoader {
         guard root.dictEntries != nil else {
             throw DataFileError(path: path, message: "expected a dict with keys 'train', 'valid', 'test' at the top level, found a \(root.typeName)")
         }
-        var targets: [SplitName: [[Double]]] = [:]
+        // Check all three keys before converting any split, so a missing key is reported as
+        // such rather than as a problem inside another split.
+        var splitValues: [SplitName: PickleValue] = [:]
         for split in SplitName.allCases {
             guard let value = root[split.rawValue] else {
                 throw DataFileError(path: path, message: "the top-level dict has no '\(split.rawValue)' key")
             }
-            targets[split] = try pianoRolls(value, split: split, path: path)
+            splitValues[split] = value
         }
-        let train = targets[.train] ?? []
-        let mean = frameMean(train)
+        var rolls: [SplitName: [PianoRoll]] = [:]
+        for (split, value) in splitValues {
+            rolls[split] = try pianoRolls(value, split: split, path: path)
+        }
+        let mean = frameMean(rolls[.train] ?? [])
+        // The centred frame of silence, -m; a sounding key adds 1 (1 + (-m) == 1 - m exactly).
+        let silence = mean.map { -$0 }
         func makeSplit(_ split: SplitName) -> SequenceSplit {
-            let rolls = targets[split] ?? []
-            let centred = rolls.map { roll in
-                roll.enumerated().map { index, x in x - mean[index % keyCount] }
+            let splitRolls = rolls[split] ?? []
+            let inputs = splitRolls.map { roll -> [Double] in
+                var input: [Double] = []
+                input.reserveCapacity(roll.frames.count)
+                for _ in 0..<roll.steps { input.append(contentsOf: silence) }
+                for index in roll.soundingIndices { input[index] += 1 }
+                return input
             }
-            return SequenceSplit(dataDim: keyCount, inputs: centred, targets: rolls)
+            return SequenceSplit(dataDim: keyCount, inputs: inputs, targets: splitRolls.map(\.frames))
         }
         return SequenceDataset(name: name, kind: .binary, train: makeSplit(.train), valid: makeSplit(.valid),
                                test: makeSplit(.test), trainFrameMean: mean)
     }
 
+    /// One sequence: its 0/1 frames, and the flat indices of the 1s (so later passes touch
+    /// only sounding keys instead of every key of every frame).
+    struct PianoRoll {
+        var steps: Int
+        var frames: [Double]
+        var soundingIndices: [Int]
+    }
+
     /// One split's sequences as flat row-major (length, 88) 0/1 rolls.
-    static func pianoRolls(_ value: PickleValue, split: SplitName, path: String) throws -> [[Double]] {
+    static func pianoRolls(_ value: PickleValue, split: SplitName, path: String) throws -> [PianoRoll] {
         guard let sequences = value.elements else {
             throw DataFileError(path: path, location: split.rawValue, message: "expected a list of sequences, found a \(value.typeName)")
         }
         guard !sequences.isEmpty else {
             throw DataFileError(path: path, location: split.rawValue, message: "the split has no sequences")
         }
-        var rolls: [[Double]] = []
+        var rolls: [PianoRoll] = []
         rolls.reserveCapacity(sequences.count)
         for (sequenceIndex, sequence) in sequences.enumerated() {
             let location = "\(split.rawValue) sequence \(sequenceIndex)"
@@ -93,21 +112,28 @@ public enum PianoRollLoader {
             guard !steps.isEmpty else {
                 throw DataFileError(path: path, location: location, message: "the sequence is empty")
             }
-            var roll = [Double](repeating: 0, count: steps.count * keyCount)
+            var roll = PianoRoll(steps: steps.count, frames: [Double](repeating: 0, count: steps.count * keyCount),
+                                 soundingIndices: [])
             for (stepIndex, step) in steps.enumerated() {
-                let stepLocation = "\(location) step \(stepIndex)"
                 guard let notes = step.elements else {
-                    throw DataFileError(path: path, location: stepLocation, message: "expected a tuple or list of notes, found a \(step.typeName)")
+                    throw DataFileError(path: path, location: "\(location) step \(stepIndex)",
+                                        message: "expected a tuple or list of notes, found a \(step.typeName)")
                 }
                 for note in notes {
                     guard case .int(let number) = note else {
-                        throw DataFileError(path: path, location: stepLocation, message: "a note must be an integer, found a \(note.typeName)")
+                        throw DataFileError(path: path, location: "\(location) step \(stepIndex)",
+                                            message: "a note must be an integer, found a \(note.typeName)")
                     }
                     guard number >= Int64(lowestNote), number <= Int64(highestNote) else {
-                        throw DataFileError(path: path, location: stepLocation,
+                        throw DataFileError(path: path, location: "\(location) step \(stepIndex)",
                                             message: "note \(number) is outside the piano range \(lowestNote)...\(highestNote)")
                     }
-                    roll[stepIndex * keyCount + Int(number) - lowestNote] = 1
+                    let index = stepIndex * keyCount + Int(number) - lowestNote
+                    // A note listed twice in one step is still one key down.
+                    if roll.frames[index] == 0 {
+                        roll.frames[index] = 1
+                        roll.soundingIndices.append(index)
+                    }
                 }
             }
             rolls.append(roll)
@@ -116,14 +142,14 @@ public enum PianoRollLoader {
     }
 
     /// The per-key mean over every frame of every sequence.
-    static func frameMean(_ rolls: [[Double]]) -> [Double] {
-        var sum = [Double](repeating: 0, count: keyCount)
+    static func frameMean(_ rolls: [PianoRoll]) -> [Double] {
+        var counts = [Int](repeating: 0, count: keyCount)
         var frames = 0
         for roll in rolls {
-            frames += roll.count / keyCount
-            for (index, x) in roll.enumerated() { sum[index % keyCount] += x }
+            frames += roll.steps
+            for index in roll.soundingIndices { counts[index % keyCount] += 1 }
         }
-        return sum.map { $0 / Double(max(frames, 1)) }
+        return counts.map { Double($0) / Double(max(frames, 1)) }
     }
 
     private static func hex(_ byte: UInt8) -> String {

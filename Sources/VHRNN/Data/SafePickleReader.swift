@@ -55,9 +55,12 @@ struct PickleMachine {
     var stack: [PickleStackItem] = []
     /// Stack heights at each open MARK (Python keeps a "metastack"; heights are enough).
     var marks: [Int] = []
-    /// Memo keys are almost always 0, 1, 2, ... in order, so they live in an array; any key
-    /// that would leave a gap goes to `sparseMemo` (never preallocate up to an untrusted key).
-    var memo: [PickleStackItem] = []
+    /// Memo keys are almost always 0, 1, 2, ... (Python 2's pickler starts at 1), so they live
+    /// in an array. A key may extend the array only while it stays at most about twice as long
+    /// as the number of entries stored, so an untrusted key can never make it preallocate much;
+    /// keys beyond that go to `sparseMemo`.
+    var memo: [PickleStackItem?] = []
+    var memoEntries = 0
     var sparseMemo: [Int: PickleStackItem] = [:]
     /// Values the final tree may still contain; see `Limits.maxValuesPerInputByte`.
     var valueBudget: Int
@@ -69,7 +72,7 @@ struct PickleMachine {
         self.bytes = bytes
         self.limits = limits
         let (scaled, overflow) = bytes.count.multipliedReportingOverflow(by: limits.maxValuesPerInputByte)
-        self.valueBudget = overflow ? Int.max : scaled &+ 65_536
+        self.valueBudget = overflow || scaled > Int.max - 65_536 ? Int.max : scaled + 65_536
     }
 
     // MARK: - Main loop
@@ -91,7 +94,8 @@ struct PickleMachine {
             case .frame:
                 // Frames only group bytes for buffered reading; check the declared size so a
                 // cut-off file is reported here, then keep reading opcodes normally.
-                _ = try checkedLength(try readLittleEndian(8), what: "frame")
+                let frameLength = try readLittleEndian(8)
+                _ = try checkedLength(frameLength, what: "frame")
             case .mark:
                 guard marks.count < limits.maxNestingDepth else {
                     throw fail("MARKs nested deeper than \(limits.maxNestingDepth)")
@@ -140,24 +144,29 @@ struct PickleMachine {
             case .binString:
                 let count = Int32(bitPattern: UInt32(truncatingIfNeeded: try readLittleEndian(4)))
                 guard count >= 0 else { throw fail("negative string length \(count)") }
-                stack.append(.value(.bytes(try readBytes(try checkedLength(UInt64(count), what: "string")))))
+                let length = try checkedLength(UInt64(count), what: "string")
+                stack.append(.value(.bytes(try readBytes(length))))
             case .shortBinBytes:
                 let count = Int(try readByte())
                 stack.append(.value(.bytes(try readBytes(count))))
             case .binBytes:
-                let count = try checkedLength(try readLittleEndian(4), what: "bytes")
+                let field = try readLittleEndian(4)
+                let count = try checkedLength(field, what: "bytes")
                 stack.append(.value(.bytes(try readBytes(count))))
             case .binBytes8:
-                let count = try checkedLength(try readLittleEndian(8), what: "bytes")
+                let field = try readLittleEndian(8)
+                let count = try checkedLength(field, what: "bytes")
                 stack.append(.value(.bytes(try readBytes(count))))
             case .shortBinUnicode:
                 let count = Int(try readByte())
                 stack.append(.value(.string(try readUTF8(count))))
             case .binUnicode:
-                let count = try checkedLength(try readLittleEndian(4), what: "string")
+                let field = try readLittleEndian(4)
+                let count = try checkedLength(field, what: "string")
                 stack.append(.value(.string(try readUTF8(count))))
             case .binUnicode8:
-                let count = try checkedLength(try readLittleEndian(8), what: "string")
+                let field = try readLittleEndian(8)
+                let count = try checkedLength(field, what: "string")
                 stack.append(.value(.string(try readUTF8(count))))
             case .emptyList:
                 stack.append(.list(PickleListBox()))
@@ -205,8 +214,8 @@ struct PickleMachine {
             case .longBinPut:
                 try memoPut(Int(try readLittleEndian(4)))
             case .memoize:
-                // Python uses len(memo); dense and sparse keys never overlap, so this is it.
-                try memoPut(memo.count + sparseMemo.count)
+                // Python uses len(memo): the number of keys stored (dense and sparse never overlap).
+                try memoPut(memoEntries + sparseMemo.count)
             case .get:
                 stack.append(try memoGet(try readTextMemoKey()))
             case .binGet:
@@ -294,6 +303,8 @@ struct PickleMachine {
 
     /// Validates a length field against the cap and the remaining input, before anything is
     /// allocated, so a corrupt or hostile length cannot trigger a huge allocation.
+    /// Read the field into a local first: in `checkedLength(try readLittleEndian(4), ...)`
+    /// Swift would copy `self` (and so `pos`) before the read advanced it.
     func checkedLength(_ length: UInt64, what: String) throws -> Int {
         guard length <= UInt64(limits.maxLength) else {
             throw fail("oversized \(what) length \(length) (limit \(limits.maxLength))")
@@ -511,21 +522,28 @@ struct PickleMachine {
 
     // MARK: - Memo
 
+    /// Invariant: every sparse key is >= `memo.count`, so the two stores never overlap and
+    /// `memoEntries + sparseMemo.count` is Python's len(memo).
     mutating func memoPut(_ key: Int) throws {
         let item = try peek()
+        if key >= memo.count, key <= 2 * memoEntries + 256 {
+            // Grow the array to cover `key`, moving in any sparse keys it now covers.
+            while memo.count <= key {
+                let moved = sparseMemo.isEmpty ? nil : sparseMemo.removeValue(forKey: memo.count)
+                if moved != nil { memoEntries += 1 }
+                memo.append(moved)
+            }
+        }
         if key < memo.count {
+            if memo[key] == nil { memoEntries += 1 }
             memo[key] = item
-        } else if key == memo.count {
-            memo.append(item)
-            // Keys stored out of order may now continue the dense run.
-            while let next = sparseMemo.removeValue(forKey: memo.count) { memo.append(next) }
         } else {
             sparseMemo[key] = item
         }
     }
 
     func memoGet(_ key: Int) throws -> PickleStackItem {
-        if key < memo.count { return memo[key] }
+        if key < memo.count, let item = memo[key] { return item }
         guard let item = sparseMemo[key] else { throw fail("memo key \(key) is not defined") }
         return item
     }
