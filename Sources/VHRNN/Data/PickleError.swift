@@ -1,0 +1,27 @@
+/// Why `SafePickleReader` refused a stream: the opcode it was reading, where, and what was wrong.
+public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The opcode's name (`REDUCE`, `BINUNICODE`, ...), or `unknown` for a byte that is no opcode.
+    public var opcode: String
+    /// The opcode byte, when one was read.
+    public var opcodeByte: UInt8?
+    /// Byte offset of the opcode in the stream (for trailing data after STOP: of the first extra
+    /// byte; for a stream that ends without STOP: its length).
+    public var offset: Int
+    public var message: String
+
+    public init(opcode: String, opcodeByte: UInt8?, offset: Int, message: String) {
+        self.opcode = opcode
+        self.opcodeByte = opcodeByte
+        self.offset = offset
+        self.message = message
+    }
+
+    public var description: String {
+        var text = "pickle byte \(offset): \(opcode)"
+        if let opcodeByte {
+            let hex = String(opcodeByte, radix: 16, uppercase: true)
+            text += " (0x\(hex.count < 2 ? "0" + hex : hex))"
+        }
+        return text + ": \(message)"
+    }
+}
