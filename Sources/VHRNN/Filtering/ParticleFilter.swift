@@ -63,60 +63,17 @@ public final class ParticleFilter<S: KernelScalar> {
         w.weights.update(repeating: 0, count: N)
         w.resampled.update(repeating: 0, count: T * B)
         w.gathered.update(repeating: false, count: T)
-        let criterion = settings.effectiveCriterion
-        let logK = _logDouble(Double(K))
         var events = 0
 
         for t in 0..<T {
             forwardStep(t, steps: T, settings: settings)
-            // Bookkeeping after step t (DESIGN §4): a sequence's last step closes its bound; a
-            // resampling adds lse(w) - log K to log Ẑ, resets w and gathers the ancestors' state.
-            var anyResampled = false
-            for b in 0..<B where w.mask[t * B + b] != 0 {
-                let wb = w.weights + b * K
-                if t == batch.lengths[b] - 1 {
-                    if settings.bound == .elbo {
-                        var total = 0.0
-                        for k in 0..<K { total += Double(wb[k]) }
-                        w.logZ[b] = total / Double(K)
-                    } else {
-                        w.logZ[b] += logSumExp(wb, K) - logK
-                    }
-                    continue
-                }
-                let resample: Bool
-                if let replay {
-                    resample = replay.resampled[t * B + b] != 0
-                } else {
-                    let logESS = ResamplingCriterion.logEffectiveSampleSize(
-                        logWeights: UnsafeBufferPointer(start: wb, count: K))
-                    resample = criterion.shouldResample(logESS: logESS, particleCount: K)
-                }
-                guard resample else { continue }
-                w.logZ[b] += logSumExp(wb, K) - logK
-                w.resampled[t * B + b] = 1
-                anyResampled = true
-                events += 1
-            }
-            guard anyResampled, t + 1 < T else { continue }
-            // Ancestors for step t+1: identity for sequences that did not resample.
-            let anc = w.ancestors + (t + 1) * N
-            for b in 0..<B {
-                let rowsB = UnsafeMutableBufferPointer(start: anc + b * K, count: K)
-                if w.resampled[t * B + b] == 0 {
-                    for k in 0..<K { rowsB[k] = Int32(b * K + k) }
-                    continue
-                }
-                if let replay {
-                    for k in 0..<K { rowsB[k] = replay.ancestors[(t + 1) * N + b * K + k] }
-                } else {
-                    settings.scheme.ancestors(logWeights: UnsafeBufferPointer(start: UnsafePointer(w.weights + b * K), count: K),
-                                              uniforms: UnsafeBufferPointer(start: w.uniforms + b * K, count: K),
-                                              into: rowsB)
-                    for k in 0..<K { rowsB[k] += Int32(b * K) }
-                }
-                (w.weights + b * K).update(repeating: 0, count: K)
-            }
+            // Bookkeeping after step t (DESIGN §4); a resampling gathers the ancestors' state.
+            let outcome = ParticleBookkeeping.afterStep(
+                t: t, lengths: batch.lengths, settings: settings, weights: w.weights, mask: UnsafePointer(w.mask + t * B),
+                uniforms: UnsafePointer(w.uniforms), replay: replay, logZ: &w.logZ, resampled: w.resampled + t * B,
+                nextAncestors: w.ancestors + min(t + 1, T - 1) * N, scratch: w.scratch)
+            events += outcome.events
+            guard outcome.anyResampled, t + 1 < T else { continue }
             w.gathered[t + 1] = true
             gatherState(into: t + 1)
         }
@@ -130,12 +87,6 @@ public final class ParticleFilter<S: KernelScalar> {
         return AncestorPlan(steps: T, sequences: w.sequences, particles: w.particles,
                             resampled: Array(UnsafeBufferPointer(start: w.resampled, count: T * w.sequences)),
                             ancestors: Array(UnsafeBufferPointer(start: w.ancestors, count: T * N)))
-    }
-
-    @inline(__always) private func logSumExp(_ x: UnsafeMutablePointer<S>, _ k: Int) -> Double {
-        let w = workspace!
-        S.logsumexpForward(w.scratch, UnsafePointer(x), b: 1, k: k)
-        return Double(w.scratch[0])
     }
 
     // MARK: - One step
