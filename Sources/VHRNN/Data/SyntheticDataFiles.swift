@@ -21,17 +21,7 @@ extension SyntheticData {
             throw DataFileError(path: directory, message: "cannot create directory: \(error.localizedDescription)")
         }
         for (name, file) in splitFiles {
-            let split = dataset.split(name)
-            let d = split.dataDim
-            var text = "sequence,step," + (0..<d).map { "x\($0)" }.joined(separator: ",") + "\n"
-            for (s, seq) in split.inputs.enumerated() {
-                for t in 0..<(seq.count / d) {
-                    text += "\(s),\(t)"
-                    for j in 0..<d { text += "," + seq[t * d + j].description }
-                    text += "\n"
-                }
-            }
-            try writeText(text, to: dir.appendingPathComponent(file))
+            try writeText(SeriesCSVWriter.csv(dataset.split(name)), to: dir.appendingPathComponent(file))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
