@@ -45,7 +45,12 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var fcWidths: [Int]
     public var omegaHidden: Int
     public var hyperInput: HyperInput
-    /// Floor on every predicted standard deviation (FIVO's sigma_min; 0 = none).
+    /// Floor on every predicted standard deviation (FIVO's sigma_min).
+    ///
+    /// Our choice: 1e-5 by default where FIVO uses 0. With no floor, softplus(raw + 0.5)
+    /// underflows to exactly 0 for raw ≲ −745 (double) or −104 (float) — which large-magnitude
+    /// data reach in the first steps — and the log densities become −inf or NaN.
+    public static let defaultSigmaMin = 1e-5
     public var sigmaMin: Double
 
     /// A configuration with FIVO's defaults for what is not given: H = Z, Hh = Z, E = Z, one
@@ -53,7 +58,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public init(model: ModelKind, cell: CellKind = .lstm, dataDim: Int, emission: EmissionKind,
                 latentDim: Int, hiddenDim: Int? = nil, hyperDim: Int? = nil, encodedDim: Int? = nil,
                 fcLayers: Int = 1, fcWidth: Int? = nil, omegaHidden: Int = 64,
-                hyperInput: HyperInput = .both, sigmaMin: Double = 0) {
+                hyperInput: HyperInput = .both, sigmaMin: Double = ModelConfiguration.defaultSigmaMin) {
         self.model = model
         self.cell = cell
         self.dataDim = dataDim
