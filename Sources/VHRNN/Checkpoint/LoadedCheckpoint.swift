@@ -45,6 +45,7 @@ public struct LoadedCheckpoint: Sendable, Equatable {
         }
 
         var notes: [String] = []
+        func appendOnce(_ note: String) { if !notes.contains(note) { notes.append(note) } }
         func copy(_ tensors: [CheckpointTensor], into arena: UnsafeMutablePointer<S>, file: String) {
             var converted = false
             for c in tensors {
@@ -54,7 +55,7 @@ public struct LoadedCheckpoint: Sendable, Equatable {
                 if c.values.precision != S.kernelPrecision { converted = true }
             }
             if converted {
-                notes.append("\(file): tensors stored as \(S.kernelPrecision == .float32 ? "float64" : "float32") were converted to "
+                appendOnce("\(file): tensors stored as \(S.kernelPrecision == .float32 ? "float64" : "float32") were converted to "
                              + "\(S.kernelPrecision.rawValue)\(S.kernelPrecision == .float32 ? " (rounded to nearest)" : " (exactly)")")
             }
         }
