@@ -1,2 +1,0 @@
-import VHRNN
-print("backend \(KernelRuntime.parallelBackend) threads \(KernelRuntime.threadCount)")
