@@ -1,12 +1,175 @@
 import ArgumentParser
+import Foundation
 import VHRNN
 
+/// `vhrnn train`: train a model on a dataset, or (without --data) the built-in comparison.
 struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a model.")
-    func run() throws { print("train: not yet") }
-}
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a VRNN or VHRNN with Adam on ELBO, IWAE or FIVO.",
+        discussion: """
+            Without --data, trains the built-in default: a VHRNN (Z=4) and a VRNN (Z=8), both with two fc \
+            layers, on the synthetic standard set, then prints each model's test FIVO per step next to the \
+            paper's Table 1.
 
-struct EvaluateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Evaluate a checkpoint.")
-    func run() throws { print("evaluate: not yet") }
+            With --out DIR the run writes DIR/best (best validation FIVO), DIR/last (resumable state) and \
+            DIR/metrics.jsonl. Ctrl-C stops after the current step and writes DIR/last; --resume DIR \
+            continues it and gives the same result as an uninterrupted run.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Data: synthetic[:SETTING] | pianoroll:PATH | stock:PATH | ht-sensor:DIR | csv:PATH | synthetic-dir:DIR.")
+    var data: String?
+
+    @Option(help: "Training objective: elbo, iwae or fivo.")
+    var bound: BoundKind = .fivo
+
+    @Option(help: "Particles per sequence during training.")
+    var particles: Int = 4
+
+    @Option(name: .customLong("batch-size"), help: "Sequences per batch.")
+    var batchSize: Int = 4
+
+    @Option(help: "Adam learning rate.")
+    var lr: Double = 1e-3
+
+    @Option(help: "Training steps (batches).")
+    var steps: Int?
+
+    @Option(help: "Training epochs (used when --steps is not given; default 10).")
+    var epochs: Int?
+
+    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.")
+    var clipNorm: Double?
+
+    @Option(name: .customLong("validate-every"), help: "Validate (and write DIR/last) every N steps.")
+    var validateEvery: Int = 200
+
+    @Option(name: .customLong("valid-particles"), help: "Particles for validation FIVO.")
+    var validParticles: Int = 4
+
+    @Option(help: "Stop after this many validations without improvement.")
+    var patience: Int?
+
+    @Option(help: "Resampling criterion: never, always, ess or ess:FRACTION.")
+    var resampling: ResamplingCriterion = .default
+
+    @Option(help: "Resampling scheme: multinomial, systematic or stratified.")
+    var scheme: ResamplingScheme = .multinomial
+
+    @Option(name: .customLong("test-particles"), help: "Particles for the final test evaluation (0 to skip).")
+    var testParticles: Int = 128
+
+    @Option(help: "Output directory for checkpoints and metrics.")
+    var out: String?
+
+    @Option(help: "Resume the run whose output directory is DIR (reads DIR/last).")
+    var resume: String?
+
+    @Option(help: "Seed for initialisation, batch order and noise.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object at the end instead of the human summary.")
+    var json = false
+
+    func validate() throws {
+        try modelOptions.validateSizes()
+        for (value, flag) in [(particles, "--particles"), (batchSize, "--batch-size"), (validateEvery, "--validate-every"),
+                              (validParticles, "--valid-particles")] where value < 1 {
+            throw ValidationError("\(flag) must be positive, got \(value)")
+        }
+        if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be positive, got \(steps)") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+        if testParticles < 0 { throw ValidationError("--test-particles must be at least 0") }
+        if let data { _ = try DataSource(parsing: data) }
+        if resume != nil && data == nil { throw ValidationError("--resume needs the run's --data and model options") }
+    }
+
+    var trainingOptions: TrainingOptions {
+        var o = TrainingOptions()
+        o.bound = bound
+        o.particles = particles
+        o.batchSize = batchSize
+        o.learningRate = lr
+        o.steps = steps
+        o.epochs = epochs
+        o.clipNorm = clipNorm
+        o.validateEvery = validateEvery
+        o.validationParticles = validParticles
+        o.patience = patience
+        o.criterion = resampling
+        o.scheme = scheme
+        o.seed = seed
+        return o
+    }
+
+    func run() throws {
+        let stop = InterruptFlag.install()
+        do {
+            if let data {
+                try trainOne(source: try DataSource(parsing: data), stop: stop)
+            } else {
+                try DefaultComparison(command: self).run(stop: stop)
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func trainOne(source: DataSource, stop: InterruptFlag) throws {
+        let dataset = try source.load(seed: seed)
+        let outputDirectory = resume ?? out
+        let emission = modelOptions.emission ?? DataSource.emission(for: dataset.kind)
+        let config = modelOptions.configuration(dataDim: dataset.dataDim, defaultEmission: emission,
+                                                defaultLatent: 32)
+        var rng = SplitMix64(seed: seed)
+        let bias = emission == .bernoulli ? dataset.trainFrameMean.map(SequenceModel<Float>.bernoulliOutputBias) : nil
+        let model = try SequenceModel<Float>(configuration: config, outputBias: bias, generator: &rng)
+        let trainer = try Trainer(model: model, dataset: dataset, options: trainingOptions, dataSource: source.description,
+                                  outputDirectory: outputDirectory)
+        if let resume {
+            let last = (resume as NSString).appendingPathComponent("last")
+            try trainer.restore(from: try Checkpoint.load(directory: last))
+            if !json { print("resuming \(last) at step \(trainer.step) of \(trainer.totalSteps)") }
+        }
+        if !json {
+            print("training \(config.model.rawValue) (\(config.cell.rawValue), Z=\(config.latentDim), H=\(config.hiddenDim)"
+                + (config.model == .vhrnn ? ", Hh=\(config.hyperDim)" : "") + ") on \(source): "
+                + "\(model.parameterCount) parameters, \(dataset.train.count) training sequences, "
+                + "\(bound.rawValue) K=\(particles) B=\(batchSize), \(trainer.totalSteps) steps, "
+                + "\(KernelRuntime.threadCount) threads (\(KernelRuntime.parallelBackend))")
+        }
+        let display = ProgressDisplay(enabled: !json)
+        let summary = try trainer.run(shouldStop: { stop.isSet }, progress: display.update)
+        display.finish()
+        var report: [String: Any] = ["steps": summary.finalStep, "seconds": summary.seconds,
+                                     "interrupted": summary.interrupted, "stopped_early": summary.stoppedEarly,
+                                     "parameters": model.parameterCount]
+        if let best = summary.bestValidation { report["best_valid_fivo"] = best }
+        if let outputDirectory { report["checkpoint"] = (outputDirectory as NSString).appendingPathComponent("best") }
+        if !summary.interrupted && testParticles > 0 && dataset.test.count > 0 {
+            let evaluation = try Evaluator.evaluate(model: model, split: dataset.test, particles: testParticles,
+                                                    seed: seed ^ 0x7E57)
+            report["test"] = ["elbo": evaluation.elbo ?? .nan, "iwae": evaluation.iwae ?? .nan,
+                              "fivo": evaluation.fivo ?? .nan, "particles": testParticles, "steps": evaluation.steps]
+            if !json {
+                print(String(format: "test (last model, K=%d): ELBO %.4f  IWAE %.4f  FIVO %.4f per step",
+                             testParticles, evaluation.elbo ?? .nan, evaluation.iwae ?? .nan, evaluation.fivo ?? .nan))
+            }
+        }
+        if json { printJSON(report) } else {
+            print(String(format: "%@ after %d steps in %.1f s; best validation FIVO %.4f at step %d",
+                         summary.interrupted ? "interrupted" : (summary.stoppedEarly ? "stopped early" : "done"),
+                         summary.finalStep, summary.seconds, summary.bestValidation ?? .nan, summary.bestStep ?? 0))
+            if let outputDirectory { print("checkpoints in \(outputDirectory) (best/, last/), metrics in metrics.jsonl") }
+        }
+    }
 }

@@ -34,3 +34,16 @@ public final class SequenceModel<Scalar: KernelScalar> {
         }
     }
 }
+
+extension SequenceModel {
+    /// The model saved in a checkpoint directory, with its Adam moments and step when
+    /// `includeTrainingState`. Returns the model and any conversion notes (e.g. a float64
+    /// checkpoint loaded into float32).
+    public static func load(checkpoint: LoadedCheckpoint, includeTrainingState: Bool = true) throws
+        -> (model: SequenceModel<Scalar>, notes: [String]) {
+        var unused = SplitMix64(seed: 0)
+        let model = try SequenceModel(configuration: checkpoint.config.model, generator: &unused)
+        let notes = try checkpoint.restore(into: model.parameters, includeTrainingState: includeTrainingState)
+        return (model, notes)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Where a dataset comes from, as spelled on the command line (`--data`) and recorded in
+/// checkpoints:
+///
+///     synthetic[:SETTING]   the paper's synthetic data (generated; SETTING as SyntheticSetting)
+///     pianoroll:PATH        a Boulanger-Lewandowski pickle (JSB_Chorales.pickle, ...)
+///     stock:PATH            sp500_2008_ohlcv.csv
+///     ht-sensor:DIR         the UCI HT Sensor files (HT_Sensor_dataset.dat + metadata)
+///     csv:PATH              your own series: a long CSV table or a folder of CSVs
+///     synthetic-dir:DIR     synthetic data written by `vhrnn generate-synthetic`
+public enum DataSource: Equatable, Sendable, CustomStringConvertible {
+    case synthetic(SyntheticSetting)
+    case syntheticDirectory(String)
+    case pianoRoll(String)
+    case stock(String)
+    case htSensor(String)
+    case csv(String)
+
+    /// Parses a `--data` value; the error lists the accepted forms.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let kind = parts.first ?? "", argument = parts.count > 1 ? parts[1] : nil
+        func path() throws -> String {
+            guard let argument, !argument.isEmpty else {
+                throw DataSourceError(message: "--data \(kind) needs a path: \(kind):PATH")
+            }
+            return argument
+        }
+        switch kind {
+        case "synthetic":
+            guard let argument else { self = .synthetic(.standard); return }
+            guard let setting = SyntheticSetting(rawValue: argument) else {
+                throw DataSourceError(message: "unknown synthetic setting '\(argument)'; expected one of "
+                    + SyntheticSetting.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            self = .synthetic(setting)
+        case "synthetic-dir": self = .syntheticDirectory(try path())
+        case "pianoroll": self = .pianoRoll(try path())
+        case "stock": self = .stock(try path())
+        case "ht-sensor": self = .htSensor(try path())
+        case "csv": self = .csv(try path())
+        default:
+            throw DataSourceError(message: "unknown data source '\(text)'; expected synthetic[:SETTING], "
+                + "synthetic-dir:DIR, pianoroll:PATH, stock:PATH, ht-sensor:DIR or csv:PATH")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .synthetic(let s): return "synthetic:\(s.rawValue)"
+        case .syntheticDirectory(let p): return "synthetic-dir:\(p)"
+        case .pianoRoll(let p): return "pianoroll:\(p)"
+        case .stock(let p): return "stock:\(p)"
+        case .htSensor(let p): return "ht-sensor:\(p)"
+        case .csv(let p): return "csv:\(p)"
+        }
+    }
+
+    /// Loads the dataset (train, valid, test). Errors name the file.
+    public func load(seed: UInt64 = 0) throws -> SequenceDataset {
+        switch self {
+        case .synthetic(let setting): return SyntheticData.make(setting: setting, seed: seed)
+        case .syntheticDirectory(let dir): return try SyntheticData.read(directory: dir)
+        case .pianoRoll(let path): return try PianoRollLoader.load(path: path)
+        case .stock(let path): return try StockLoader.load(path: path, seed: seed)
+        case .htSensor(let dir): return try HTSensorLoader.load(directory: dir)
+        case .csv(let path): return try CSVSequenceLoader.load(path: path)
+        }
+    }
+
+    /// The emission that fits the data: Bernoulli for 0/1 frames, Gaussian otherwise.
+    public static func emission(for kind: ObservationKind) -> EmissionKind {
+        kind == .binary ? .bernoulli : .gaussian
+    }
+}
+
+public struct DataSourceError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

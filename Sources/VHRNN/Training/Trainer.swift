@@ -1,0 +1,224 @@
+import Foundation
+
+/// A snapshot of training for progress displays and logs.
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var epoch: Int
+    /// The last batch's loss −mean_b(bound_b / T_b).
+    public var loss: Double
+    /// The last validation FIVO per step, if any.
+    public var validation: Double?
+    public var bestValidation: Double?
+    public var stepsPerSecond: Double
+    public var secondsRemaining: Double
+    /// True on the steps where a validation just ran.
+    public var validated: Bool
+}
+
+/// What a training run ended with.
+public struct TrainingSummary: Sendable {
+    public var stepsRun: Int
+    public var finalStep: Int
+    public var bestValidation: Double?
+    public var bestStep: Int?
+    public var stoppedEarly: Bool
+    public var interrupted: Bool
+    public var seconds: Double
+}
+
+/// Trains a model with Adam on a particle-filter bound.
+///
+/// Deterministic for a given seed and thread count: the batch order of epoch e and the noise
+/// of step s are functions of (seed, e) and (seed, s) only, so a run resumed from a checkpoint
+/// continues exactly as the uninterrupted run would.
+///
+/// With an output directory it writes `OUT/best` (the model with the best validation FIVO),
+/// `OUT/last` (everything needed to resume, written at every validation and at the end or on
+/// interruption) and appends metrics to `OUT/metrics.jsonl`.
+public final class Trainer<S: KernelScalar> {
+    public let model: SequenceModel<S>
+    public let dataset: SequenceDataset
+    public let options: TrainingOptions
+    public let dataSpec: DataSpec
+    public let outputDirectory: String?
+
+    public private(set) var step = 0
+    public private(set) var bestValidation: Double?
+    public private(set) var bestStep: Int?
+    private var staleValidations = 0
+    private let filter: ParticleFilter<S>
+
+    public init(model: SequenceModel<S>, dataset: SequenceDataset, options: TrainingOptions, dataSource: String,
+                outputDirectory: String? = nil) throws {
+        guard dataset.dataDim == model.configuration.dataDim else {
+            throw TrainingError(message: "the data has \(dataset.dataDim) dimensions but the model expects \(model.configuration.dataDim)")
+        }
+        guard dataset.train.count > 0 else { throw TrainingError(message: "the training split is empty") }
+        guard options.batchSize >= 1, options.particles >= 1, options.learningRate > 0,
+              options.learningRate.isFinite, options.validateEvery >= 1 else {
+            throw TrainingError(message: "batch size, particles and validate-every must be positive and the learning rate a positive number")
+        }
+        self.model = model
+        self.dataset = dataset
+        self.options = options
+        self.dataSpec = DataSpec(source: dataSource, dataset: dataset)
+        self.outputDirectory = outputDirectory
+        filter = ParticleFilter(model: model)
+    }
+
+    /// Continues from the `last` checkpoint of a previous run (parameters, Adam moments and
+    /// step, best validation so far). The options must be the same as that run's.
+    public func restore(from checkpoint: LoadedCheckpoint) throws {
+        guard checkpoint.config.model == model.configuration else {
+            throw TrainingError(message: "the checkpoint's model configuration differs from this run's")
+        }
+        _ = try checkpoint.restore(into: model.parameters, includeTrainingState: true)
+        guard let state = checkpoint.trainingState else {
+            throw TrainingError(message: "the checkpoint has no training state to resume from")
+        }
+        step = state.step
+        bestValidation = state.bestValidation
+        bestStep = state.options["best_step"].flatMap(Int.init)
+        staleValidations = state.options["stale_validations"].flatMap(Int.init) ?? 0
+    }
+
+    public var stepsPerEpoch: Int { (dataset.train.count + options.batchSize - 1) / options.batchSize }
+    public var totalSteps: Int { options.totalSteps(trainCount: dataset.train.count) }
+
+    /// Runs until the step budget, early stopping, or `shouldStop()` returns true (checked
+    /// every step; Ctrl-C). Writes the last checkpoint before returning.
+    public func run(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in })
+        throws -> TrainingSummary {
+        let start = Date()
+        let firstStep = step
+        let total = totalSteps
+        var permutation: [Int] = []
+        var permutationEpoch = -1
+        var lastValidation: Double? = nil
+        var interrupted = false, stoppedEarly = false
+        let train = dataset.train
+
+        while step < total {
+            if shouldStop() { interrupted = true; break }
+            let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
+            if epoch != permutationEpoch {
+                permutation = Self.permutation(count: train.count, seed: options.seed, epoch: epoch)
+                permutationEpoch = epoch
+            }
+            let indices = Array(permutation[(position * options.batchSize)..<min((position + 1) * options.batchSize, train.count)])
+            let loss = try trainStep(indices: indices)
+            step += 1
+            guard loss.isFinite else {
+                throw TrainingError(message: "the loss became \(loss) at step \(step); try a lower --lr or --clip-norm")
+            }
+
+            var validated = false
+            if step % options.validateEvery == 0 || step == total {
+                lastValidation = try validate()
+                validated = true
+                if let v = lastValidation, v > (bestValidation ?? -.infinity) {
+                    bestValidation = v
+                    bestStep = step
+                    staleValidations = 0
+                    try saveCheckpoint(named: "best", withTrainingState: false)
+                } else {
+                    staleValidations += 1
+                }
+                try saveCheckpoint(named: "last", withTrainingState: true)
+                try appendMetrics(loss: loss, validation: lastValidation, seconds: Date().timeIntervalSince(start))
+                if let patience = options.patience, staleValidations >= patience { stoppedEarly = true }
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double(step - firstStep) / max(elapsed, 1e-9)
+            progress(TrainingProgress(step: step, totalSteps: total, epoch: epoch, loss: loss, validation: lastValidation,
+                                      bestValidation: bestValidation, stepsPerSecond: rate,
+                                      secondsRemaining: Double(total - step) / max(rate, 1e-9), validated: validated))
+            if stoppedEarly { break }
+        }
+        if interrupted { try saveCheckpoint(named: "last", withTrainingState: true) }
+        return TrainingSummary(stepsRun: step - firstStep, finalStep: step, bestValidation: bestValidation,
+                               bestStep: bestStep, stoppedEarly: stoppedEarly, interrupted: interrupted,
+                               seconds: Date().timeIntervalSince(start))
+    }
+
+    /// One Adam step on the batch; returns the loss −mean_b(bound_b / T_b).
+    @discardableResult
+    func trainStep(indices: [Int]) throws -> Double {
+        let batch = try SequenceBatch<S>(split: dataset.train, indices: indices)
+        let settings = FilterSettings(bound: options.bound, particleCount: options.particles,
+                                      criterion: options.criterion, scheme: options.scheme)
+        let result = filter.run(batch: batch, settings: settings, seed: Self.mix(options.seed, UInt64(step)),
+                                keepTape: true)
+        let b = Double(indices.count)
+        let loss = -zip(result.bounds, batch.lengths).reduce(0) { $0 + $1.0 / Double($1.1) } / b
+        guard loss.isFinite else { return loss }
+        let store = model.parameters
+        store.zeroGradients()
+        filter.backward(boundGradients: batch.lengths.map { -1 / (b * Double($0)) })
+        if let clip = options.clipNorm { store.clipGradients(maxNorm: clip) }
+        store.adamStep(learningRate: options.learningRate)
+        return loss
+    }
+
+    /// Validation FIVO per step with fixed noise (the same at every validation).
+    public func validate() throws -> Double? {
+        guard dataset.valid.count > 0 else { return nil }
+        let e = try Evaluator.evaluate(model: model, split: dataset.valid, particles: options.validationParticles,
+                                       bounds: [.fivo], criterion: options.criterion, scheme: options.scheme,
+                                       seed: Self.mix(options.seed, 0xFEED))
+        return e.fivo
+    }
+
+    private func saveCheckpoint(named name: String, withTrainingState: Bool) throws {
+        guard let outputDirectory else { return }
+        var o = options.asStrings
+        o["stale_validations"] = "\(staleValidations)"
+        if let bestStep { o["best_step"] = "\(bestStep)" }
+        let state = TrainingState(step: step, generatorState: Self.mix(options.seed, UInt64(step)),
+                                  epoch: step / stepsPerEpoch, bestValidation: bestValidation, options: o)
+        try Checkpoint.save(model.parameters, model: model.configuration, data: dataSpec,
+                            trainingState: withTrainingState ? state : nil,
+                            to: (outputDirectory as NSString).appendingPathComponent(name))
+    }
+
+    private func appendMetrics(loss: Double, validation: Double?, seconds: Double) throws {
+        guard let outputDirectory else { return }
+        let path = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
+        func number(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "null" } ?? "null" }
+        let line = "{\"step\":\(step),\"epoch\":\(step / stepsPerEpoch),\"loss\":\(number(loss)),"
+            + "\"valid_fivo\":\(number(validation)),\"best_valid_fivo\":\(number(bestValidation)),"
+            + "\"seconds\":\(number(seconds))}\n"
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw TrainingError(message: "cannot append to \(path)")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
+    }
+
+    /// The sequence order of an epoch: a Fisher–Yates shuffle seeded by (seed, epoch).
+    static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var rng = SplitMix64(seed: mix(seed, 0x5EED_0000 &+ UInt64(epoch)))
+        var p = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            let j = Int(rng.next() % UInt64(i + 1))
+            p.swapAt(i, j)
+        }
+        return p
+    }
+
+    /// Hashes (seed, counter) to a seed (one SplitMix64 output).
+    static func mix(_ seed: UInt64, _ counter: UInt64) -> UInt64 {
+        var g = SplitMix64(seed: seed ^ (counter &* 0x9E37_79B9_7F4A_7C15))
+        return g.next()
+    }
+}
+
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
