@@ -10,7 +10,8 @@ struct VHRNNCommand: ParsableCommand {
             Run with no subcommand to train the built-in default: a VHRNN (Z=4) and a VRNN (Z=8) on the \
             synthetic standard set, compared with the paper's Table 1.
             """,
-        subcommands: [TrainCommand.self, EvaluateCommand.self, ParamsCommand.self, GradcheckCommand.self],
+        subcommands: [TrainCommand.self, EvaluateCommand.self, GenerateSyntheticCommand.self, ParamsCommand.self,
+                      GradcheckCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 }
