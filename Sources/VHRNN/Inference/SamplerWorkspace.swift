@@ -1,0 +1,117 @@
+/// Where every activation of one generation step lives: slots of a per-step slab whose rows
+/// are the samples generated in parallel.
+///
+/// It mirrors the filter's ``StepSlots`` for the parts a generative step shares with a filter
+/// step (prior, z, phi_z, omega, emission, theta, rnn) and adds what generation needs instead
+/// of the proposal: emission noise, the generated frame, phi_x of the frame, and the initial
+/// state a continuation starts from.
+struct SamplerSlots {
+    /// Initial state (h, c, hyper h, hyper c) gathered from a filter's particles: read only by
+    /// the extra recurrence step that starts a continuation.
+    var initialH: Slot
+    var initialC: Slot
+    var initialHyperH: Slot
+    var initialHyperC: Slot
+    var prior: DenseStack.Slots
+    var priorSigma: Slot
+    var noise: Slot
+    var z: Slot
+    var phiZ: DenseStack.Slots
+    var omega: DenseStack.Slots?
+    var emission: DenseStack.Slots
+    var emissionSigma: Slot
+    /// N(0, 1) draws for a Gaussian emission (Bernoulli draws uniforms, kept in `Double`
+    /// outside the slab because the C uniform generator writes `double`).
+    var emissionNoise: Slot
+    /// The generated frame x_t (what the caller gets back).
+    var frame: Slot
+    /// x_t - inputOffset: what phi_x reads (binary data is mean-centred in training).
+    var encoderInput: Slot
+    var phiX: DenseStack.Slots
+    var theta: RecurrentCell.Slots?
+    var thetaHead: DenseStack.Slots?
+    var rnn: RecurrentCell.Slots
+
+    init(_ a: ModelArchitecture, layout: inout SlabLayout) {
+        let c = a.configuration
+        let lstm = c.cell == .lstm, vh = c.model == .vhrnn
+        initialH = layout.add(width: c.hiddenDim)
+        initialC = lstm ? layout.add(width: c.hiddenDim) : .none
+        initialHyperH = vh ? layout.add(width: c.hyperDim) : .none
+        initialHyperC = vh && lstm ? layout.add(width: c.hyperDim) : .none
+        prior = a.prior.makeSlots(&layout)
+        priorSigma = layout.add(width: c.latentDim)
+        noise = layout.add(width: c.latentDim)
+        z = layout.add(width: c.latentDim)
+        phiZ = a.phiZ.makeSlots(&layout)
+        omega = a.omega?.makeSlots(&layout)
+        emission = a.emission.makeSlots(&layout)
+        emissionSigma = c.emission == .gaussian ? layout.add(width: c.dataDim) : .none
+        emissionNoise = c.emission == .gaussian ? layout.add(width: c.dataDim) : .none
+        frame = layout.add(width: c.dataDim)
+        encoderInput = layout.add(width: c.dataDim)
+        phiX = a.phiX.makeSlots(&layout)
+        theta = a.theta?.makeSlots(&layout)
+        thetaHead = a.thetaHead?.makeSlots(&layout)
+        rnn = a.rnn.makeSlots(&layout)
+    }
+}
+
+/// Every buffer a sampler needs for a given number of parallel samples, allocated once and
+/// reused across calls: nothing is allocated inside the time loop.
+///
+/// Two slabs alternate (step t writes slab t & 1 and reads its state from the other), so
+/// memory does not grow with the number of steps. A continuation computes its starting state
+/// into slab 1, which is exactly where step 0 looks for "the previous step".
+final class SamplerWorkspace<S: KernelScalar> {
+    let rows: Int
+    let slots: SamplerSlots
+    let slabSize: Int
+    let slabs: UnsafeMutablePointer<S>
+    /// Zeros wide enough for any state (h_0 = c_0 = 0 and the hyper state).
+    let zeroState: UnsafeMutablePointer<S>
+    /// -inputOffset repeated for every row, so centring is one elementwise add.
+    let negativeOffset: UnsafeMutablePointer<S>
+    /// One SplitMix64 state per row: a sample's draws do not depend on how many samples run
+    /// beside it.
+    let noiseStates: UnsafeMutablePointer<UInt64>
+    /// Bernoulli emission uniforms `(rows, D)`.
+    let uniforms: UnsafeMutablePointer<Double>
+    /// Row indices into a filter's particles for a continuation.
+    let particleIndex: UnsafeMutablePointer<Int32>
+
+    init(architecture a: ModelArchitecture, rows: Int) {
+        self.rows = rows
+        let c = a.configuration
+        var layout = SlabLayout(rows: rows)
+        slots = SamplerSlots(a, layout: &layout)
+        slabSize = layout.size
+        slabs = Self.zeroed(2 * slabSize)
+        zeroState = Self.zeroed(rows * max(c.hiddenDim, c.hyperDim))
+        negativeOffset = Self.zeroed(rows * c.dataDim)
+        noiseStates = .allocate(capacity: rows)
+        noiseStates.initialize(repeating: 0, count: rows)
+        uniforms = .allocate(capacity: rows * c.dataDim)
+        uniforms.initialize(repeating: 0, count: rows * c.dataDim)
+        particleIndex = .allocate(capacity: rows)
+        particleIndex.initialize(repeating: 0, count: rows)
+    }
+
+    deinit {
+        slabs.deallocate()
+        zeroState.deallocate()
+        negativeOffset.deallocate()
+        noiseStates.deallocate()
+        uniforms.deallocate()
+        particleIndex.deallocate()
+    }
+
+    static func zeroed(_ count: Int) -> UnsafeMutablePointer<S> {
+        let p = UnsafeMutablePointer<S>.allocate(capacity: max(count, 1))
+        p.initialize(repeating: 0, count: max(count, 1))
+        return p
+    }
+
+    /// The slab of step t (t = -1: the continuation's starting step, slab 1).
+    @inline(__always) func slab(_ t: Int) -> UnsafeMutablePointer<S> { slabs + (t & 1) * slabSize }
+}

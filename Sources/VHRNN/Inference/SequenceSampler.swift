@@ -1,0 +1,322 @@
+internal import CVHRNN
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Generates sequences from a model's generative process (DESIGN §1–3), from scratch or as
+/// the continuation of an observed prefix.
+///
+/// One generation step for every row (sample) at once, through the same kernels as the filter:
+///
+///     z_t ~ N(mu_p, sigma_p)              prior(h_{t-1}); sigma_p = max(softplus(raw + 0.5), sigmaMin)
+///     ez  = phi_z(z_t)
+///     u_t = [z_t, h_{t-1}] (or one part)  VHRNN only; omega(u_t) modulates the emission
+///     x_t ~ emission(ez, h_{t-1})         Bernoulli(sigmoid(l)) or N(mu_x, sigma_x); or its mean
+///     ex  = phi_x(x_t - inputOffset)
+///     h_t = g(h_{t-1}, [ex, ez])          theta(u_t) scales g in a VHRNN
+///
+/// starting from h_0 = c_0 = 0 (and a zero hyper state).
+///
+/// Randomness: every row has its own SplitMix64 stream seeded from `seed` and the row index;
+/// per step it draws Z normals for z_t and then D values for the emission (normals for a
+/// Gaussian, uniforms for a Bernoulli) whatever the ``EmissionOutput``. So the result is a
+/// deterministic function of (parameters, seed, row), sample i is the same whether 1 or 100
+/// samples are drawn beside it, and `.mean` sees the same latent path as `.sample`.
+///
+/// Buffers are allocated once per sample count (see ``SamplerWorkspace``) and reused; the time
+/// loop allocates nothing.
+public final class SequenceSampler<S: KernelScalar> {
+    public let model: SequenceModel<S>
+    var workspace: SamplerWorkspace<S>?
+    /// Created on first use by a continuation, then reused with its buffers.
+    private var filter: ParticleFilter<S>?
+
+    public init(model: SequenceModel<S>) { self.model = model }
+
+    /// Draws `count` sequences of `steps` frames from the prior.
+    /// - Parameters:
+    ///   - output: write (and feed back) emission draws or emission means.
+    ///   - inputOffset: subtracted from each generated frame before phi_x reads it. For binary
+    ///     data pass the dataset's `trainFrameMean`: the model was trained on mean-centred
+    ///     inputs (DESIGN §2) and scores the raw 0/1 frames, which is what comes out here.
+    /// - Returns: `count` arrays, each a flat `(steps, D)` sequence.
+    public func sample(count: Int, steps: Int, seed: UInt64, output: EmissionOutput = .sample,
+                       inputOffset: [Double]? = nil) -> [[Double]] {
+        precondition(count >= 1, "sample at least one sequence")
+        precondition(steps >= 0, "steps must be non-negative")
+        let w = prepare(rows: count, seed: seed, inputOffset: inputOffset)
+        return generate(w, steps: steps, fromInitialState: false, output: output,
+                        centred: inputOffset != nil)
+    }
+
+    /// Continues an observed prefix: filters the prefix with `particles` particles (FIVO by
+    /// default) to get a weighted set of posterior states, draws one particle per sample in
+    /// proportion to its final normalised weight, and generates `steps` frames from each
+    /// drawn particle's state.
+    ///
+    /// The filter stops short of the recurrence at its last step, so the state after the
+    /// prefix, h_{T}, is computed here: the drawn particles' z, phi_x(x), phi_z(z) and
+    /// previous state at the last prefix step are gathered from the filter's final slab and
+    /// put through theta and g once (the "less invasive" option: the filter is unchanged).
+    /// - Parameters:
+    ///   - prefix: flat `(T0, D)` raw frames (T0 >= 1), the filter's targets; its inputs are
+    ///     `prefix - inputOffset`, the same centring the generated frames get.
+    ///   - steps: frames to generate after the prefix.
+    ///   - count: number of continuations.
+    ///   - particles: K for the filter (ignored when `filterSettings` is given).
+    ///   - filterSettings: bound, K, criterion and scheme of the filter (default FIVO with K
+    ///     particles, ESS criterion, multinomial).
+    /// - Returns: `count` arrays, each a flat `(steps, D)` continuation (the prefix is not
+    ///   repeated).
+    /// - Throws: ``BatchError`` when the prefix has non-finite values.
+    public func `continue`(prefix: [Double], steps: Int, count: Int, seed: UInt64, particles: Int = 32,
+                           filterSettings: FilterSettings? = nil, output: EmissionOutput = .sample,
+                           inputOffset: [Double]? = nil) throws -> [[Double]] {
+        let c = model.configuration, D = c.dataDim
+        precondition(count >= 1, "continue at least one sequence")
+        precondition(steps >= 0, "steps must be non-negative")
+        precondition(!prefix.isEmpty && prefix.count % D == 0,
+                     "the prefix must be a non-empty flat (T, \(D)) sequence, got \(prefix.count) values")
+        let settings = filterSettings ?? FilterSettings(bound: .fivo, particleCount: particles)
+        let K = settings.particleCount
+
+        // 1. Posterior over the state after the prefix: one sequence, K particles.
+        let inputs = inputOffset.map { offset in
+            precondition(offset.count == D, "inputOffset has \(offset.count) values, expected \(D)")
+            return prefix.enumerated().map { $0.element - offset[$0.offset % D] }
+        } ?? prefix
+        let batch = try SequenceBatch<S>(split: SequenceSplit(dataDim: D, inputs: [inputs], targets: [prefix]),
+                                         indices: [0], noiseKeys: [0])
+        let filter = self.filter ?? ParticleFilter(model: model)
+        self.filter = filter
+        _ = filter.run(batch: batch, settings: settings, seed: Self.derive(seed, stream: 1))
+        let last = filter.finalStep()
+
+        // 2. One particle per continuation, drawn by the final normalised weights.
+        let w = prepare(rows: count, seed: Self.derive(seed, stream: 2), inputOffset: inputOffset)
+        var chooser = SplitMix64(seed: Self.derive(seed, stream: 3))
+        Self.drawParticles(logWeights: last.logWeights, particles: K, draws: count, generator: &chooser,
+                           into: w.particleIndex)
+
+        // 3. The state after the last prefix step, for the drawn particles only, in slab 1
+        //    (= "step -1", where step 0 reads its previous state).
+        let s = w.slots, fs = last.slots, slab = w.slab(-1), N = count
+        let idx = UnsafePointer(w.particleIndex)
+        func gather(_ dst: Slot, _ src: UnsafePointer<S>, _ width: Int) {
+            S.gatherRowsForward(slab.at(dst), src, idx, n: N, inRows: K, width: width)
+        }
+        gather(s.z, last.slab.at(fs.z), c.latentDim)
+        gather(s.phiX.outputs[0], last.slab.at(fs.encodedData), c.encodedDim)
+        gather(s.phiZ.outputs[0], last.slab.at(fs.phiZ.outputs[0]), c.encodedDim)
+        gather(s.initialH, last.state.h, c.hiddenDim)
+        if c.cell == .lstm { gather(s.initialC, last.state.c, c.hiddenDim) }
+        if c.model == .vhrnn {
+            gather(s.initialHyperH, last.state.hyperH, c.hyperDim)
+            if c.cell == .lstm { gather(s.initialHyperC, last.state.hyperC, c.hyperDim) }
+        }
+        let initial = StatePointers(h: slab.at(s.initialH),
+                                    c: c.cell == .lstm ? slab.at(s.initialC) : w.zeroState,
+                                    hyperH: c.model == .vhrnn ? slab.at(s.initialHyperH) : w.zeroState,
+                                    hyperC: c.model == .vhrnn && c.cell == .lstm ? slab.at(s.initialHyperC) : w.zeroState)
+        recurrence(w, slab: slab, state: initial)
+
+        // 4. Generate from there.
+        return generate(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
+    }
+
+    // MARK: - Internals
+
+    /// The recurrent state one step reads.
+    struct StatePointers {
+        var h, c, hyperH, hyperC: UnsafeMutablePointer<S>
+    }
+
+    /// A seed for an independent stream of one use (filter, generation, particle draws).
+    static func derive(_ seed: UInt64, stream: UInt64) -> UInt64 {
+        var mixer = SplitMix64(seed: seed ^ (stream &* 0xA24B_AED4_963E_E407))
+        return mixer.next()
+    }
+
+    /// Makes (or reuses) the workspace for `rows`, seeds the row streams and stores the offset.
+    private func prepare(rows: Int, seed: UInt64, inputOffset: [Double]?) -> SamplerWorkspace<S> {
+        let c = model.configuration, D = c.dataDim
+        if workspace?.rows != rows { workspace = SamplerWorkspace(architecture: model.architecture, rows: rows) }
+        let w = workspace!
+        for r in 0..<rows {
+            // Same construction as the filter's per-sequence streams.
+            var mixer = SplitMix64(seed: seed &+ UInt64(r) &* 0xD1B5_4A32_D192_ED03)
+            w.noiseStates[r] = mixer.next()
+        }
+        if let inputOffset {
+            precondition(inputOffset.count == D, "inputOffset has \(inputOffset.count) values, expected \(D)")
+            for r in 0..<rows {
+                for d in 0..<D { w.negativeOffset[r * D + d] = S(-inputOffset[d]) }
+            }
+        }
+        return w
+    }
+
+    /// Multinomial draws of particle indices in [0, K) by inverse CDF of softmax(logWeights).
+    /// Particles with -inf or NaN weight are never drawn; if none has positive weight the draw
+    /// is uniform (nothing prefers any particle).
+    static func drawParticles(logWeights: UnsafePointer<S>, particles K: Int, draws: Int,
+                              generator: inout SplitMix64, into index: UnsafeMutablePointer<Int32>) {
+        var maxW = -Double.infinity
+        for k in 0..<K where Double(logWeights[k]) > maxW { maxW = Double(logWeights[k]) }
+        var probabilities = [Double](repeating: 0, count: K)
+        var total = 0.0
+        if maxW.isFinite {
+            for k in 0..<K {
+                let v = Double(logWeights[k])
+                probabilities[k] = v.isNaN ? 0 : exp(v - maxW)
+                total += probabilities[k]
+            }
+        } else {
+            probabilities = [Double](repeating: 1, count: K)
+            total = Double(K)
+        }
+        let lastPositive = probabilities.lastIndex { $0 > 0 } ?? K - 1
+        for i in 0..<draws {
+            let u = generator.nextUnitDouble() * total
+            var running = 0.0
+            var chosen = lastPositive  // round-off at the top of the CDF falls back here
+            for k in 0..<K {
+                running += probabilities[k]
+                if u < running && probabilities[k] > 0 {
+                    chosen = k
+                    break
+                }
+            }
+            index[i] = Int32(chosen)
+        }
+    }
+
+    /// The hyper networks' input parts u_t (mirrors ``ParticleFilter/hyperInputs(z:h:)``).
+    private func hyperInputs(z: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>)
+        -> (UnsafePointer<S>, UnsafePointer<S>?) {
+        switch model.configuration.hyperInput {
+        case .both: return (UnsafePointer(z), UnsafePointer(h))
+        case .latent: return (UnsafePointer(z), nil)
+        case .hidden: return (UnsafePointer(h), nil)
+        }
+    }
+
+    /// The state step t reads: zeros at the very start, else the outputs of the previous slab
+    /// (for a continuation, slab 1 holds the state after the prefix at t = 0).
+    private func state(_ w: SamplerWorkspace<S>, step t: Int, fromInitialState: Bool) -> StatePointers {
+        let c = model.configuration, s = w.slots
+        if t == 0 && !fromInitialState {
+            return StatePointers(h: w.zeroState, c: w.zeroState, hyperH: w.zeroState, hyperC: w.zeroState)
+        }
+        let prev = w.slab(t - 1)
+        // GRU cells have no c slot (.none); hand them zeros instead of an invalid pointer.
+        let lstm = c.cell == .lstm
+        return StatePointers(h: prev.at(s.rnn.h), c: lstm ? prev.at(s.rnn.c) : w.zeroState,
+                             hyperH: s.theta.map { prev.at($0.h) } ?? w.zeroState,
+                             hyperC: lstm ? s.theta.map { prev.at($0.c) } ?? w.zeroState : w.zeroState)
+    }
+
+    /// theta (VHRNN) and g for the rows of `slab`, reading z, phi_x and phi_z from its slots.
+    private func recurrence(_ w: SamplerWorkspace<S>, slab: UnsafeMutablePointer<S>, state: StatePointers) {
+        let a = model.architecture, s = w.slots, N = w.rows
+        let p = UnsafePointer(model.parameters.values)
+        var hyper: UnsafePointer<S>? = nil
+        if let theta = a.theta, let thetaSlots = s.theta, let head = a.thetaHead, let headSlots = s.thetaHead {
+            let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
+            theta.forward(parameters: p, slab: slab, slots: thetaSlots, input0: u0, input1: u1,
+                          hPrev: UnsafePointer(state.hyperH), cPrev: UnsafePointer(state.hyperC), hyper: nil, rows: N)
+            head.forward(parameters: p, slab: slab, slots: headSlots, input0: UnsafePointer(slab.at(thetaSlots.h)),
+                         input1: nil, modulation: [], rows: N)
+            hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
+        }
+        a.rnn.forward(parameters: p, slab: slab, slots: s.rnn, input0: UnsafePointer(slab.at(s.phiX.outputs[0])),
+                      input1: UnsafePointer(slab.at(s.phiZ.outputs[0])), hPrev: UnsafePointer(state.h),
+                      cPrev: UnsafePointer(state.c), hyper: hyper, rows: N)
+    }
+
+    /// The time loop: `steps` generation steps for all rows; returns each row's frames.
+    private func generate(_ w: SamplerWorkspace<S>, steps T: Int, fromInitialState: Bool, output: EmissionOutput,
+                          centred: Bool) -> [[Double]] {
+        let a = model.architecture, c = a.configuration, s = w.slots
+        let p = UnsafePointer(model.parameters.values)
+        let N = w.rows, Z = c.latentDim, D = c.dataDim
+        let sigmaMin = S(c.sigmaMin)
+        // Output (row, step, dim), allocated once before the loop.
+        let frames = UnsafeMutablePointer<Double>.allocate(capacity: max(N * T * D, 1))
+        defer { frames.deallocate() }
+
+        for t in 0..<T {
+            let slab = w.slab(t)
+            let state = self.state(w, step: t, fromInitialState: fromInitialState)
+            let hIn = UnsafePointer(state.h)
+
+            // prior p(z_t | h_{t-1})
+            a.prior.forward(parameters: p, slab: slab, slots: s.prior, input0: hIn, input1: nil, modulation: [],
+                            rows: N)
+            S.gaussianSigmaForward(slab.at(s.priorSigma), UnsafePointer(slab.at(s.prior.outputs[1])), count: N * Z,
+                                   sigmaMin: sigmaMin)
+
+            // noise: per row Z normals, then D emission draws (always, so modes share z)
+            for r in 0..<N {
+                S.fillStandardNormal(slab.at(s.noise) + r * Z, count: Z, w.noiseStates + r)
+                switch c.emission {
+                case .gaussian: S.fillStandardNormal(slab.at(s.emissionNoise) + r * D, count: D, w.noiseStates + r)
+                case .bernoulli: vh_fill_uniform(w.uniforms + r * D, D, w.noiseStates + r)
+                }
+            }
+            S.gaussianSampleForward(slab.at(s.z), UnsafePointer(slab.at(s.prior.outputs[0])),
+                                    UnsafePointer(slab.at(s.priorSigma)), UnsafePointer(slab.at(s.noise)),
+                                    count: N * Z)
+            a.phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: UnsafePointer(slab.at(s.z)), input1: nil,
+                           modulation: [], rows: N)
+
+            // emission p(x_t | z_t, h_{t-1}), modulated by omega(u_t) in a VHRNN
+            if let omega = a.omega, let omegaSlots = s.omega {
+                let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
+                omega.forward(parameters: p, slab: slab, slots: omegaSlots, input0: u0, input1: u1, modulation: [],
+                              rows: N)
+            }
+            a.emission.forward(parameters: p, slab: slab, slots: s.emission,
+                               input0: UnsafePointer(slab.at(s.phiZ.outputs[0])), input1: hIn,
+                               modulation: s.omega?.outputs ?? [], rows: N)
+
+            // the frame x_t
+            let frame = slab.at(s.frame)
+            let head0 = slab.at(s.emission.outputs[0])
+            switch (c.emission, output) {
+            case (.bernoulli, .sample):
+                for i in 0..<(N * D) { frame[i] = w.uniforms[i] < stableSigmoid(Double(head0[i])) ? 1 : 0 }
+            case (.bernoulli, .mean):
+                for i in 0..<(N * D) { frame[i] = S(stableSigmoid(Double(head0[i]))) }
+            case (.gaussian, .sample):
+                S.gaussianSigmaForward(slab.at(s.emissionSigma), UnsafePointer(slab.at(s.emission.outputs[1])),
+                                       count: N * D, sigmaMin: sigmaMin)
+                S.gaussianSampleForward(frame, UnsafePointer(head0), UnsafePointer(slab.at(s.emissionSigma)),
+                                        UnsafePointer(slab.at(s.emissionNoise)), count: N * D)
+            case (.gaussian, .mean):
+                frame.update(from: head0, count: N * D)
+            }
+            for r in 0..<N {
+                let dst = frames + (r * T + t) * D, src = frame + r * D
+                for d in 0..<D { dst[d] = Double(src[d]) }
+            }
+
+            // recurrence (not needed after the last step)
+            guard t < T - 1 else { break }
+            var encoderInput = UnsafePointer(frame)
+            if centred {
+                S.addForward(slab.at(s.encoderInput), UnsafePointer(frame), UnsafePointer(w.negativeOffset),
+                             count: N * D)
+                encoderInput = UnsafePointer(slab.at(s.encoderInput))
+            }
+            a.phiX.forward(parameters: p, slab: slab, slots: s.phiX, input0: encoderInput, input1: nil,
+                           modulation: [], rows: N)
+            recurrence(w, slab: slab, state: state)
+        }
+        return (0..<N).map { r in Array(UnsafeBufferPointer(start: frames + r * T * D, count: T * D)) }
+    }
+}
