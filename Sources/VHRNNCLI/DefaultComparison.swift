@@ -12,7 +12,7 @@ struct DefaultComparison {
         ("VHRNN Z=4", .vhrnn, 4, -4.68),
         ("VRNN  Z=8", .vrnn, 8, -5.43),
     ]
-    static let defaultSteps = 3000
+    static let defaultSteps = 6000
 
     func run(stop: InterruptFlag) throws {
         let dataset = SyntheticData.make(setting: .standard, seed: command.seed)
