@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import VHRNN
+
+/// A small synthetic dataset: the first sequences of the standard set, cut to 30 steps.
+private func smallDataset() -> SequenceDataset {
+    let full = SyntheticData.make(setting: .standard, seed: 0)
+    func cut(_ split: SequenceSplit, _ count: Int) -> SequenceSplit {
+        SequenceSplit(dataDim: 2, sequences: split.inputs.prefix(count).map { Array($0.prefix(60)) })
+    }
+    return SequenceDataset(name: "small", kind: .real, train: cut(full.train, 24), valid: cut(full.valid, 6),
+                           test: cut(full.test, 6))
+}
+
+private func smallModel(seed: UInt64 = 1) throws -> SequenceModel<Float> {
+    var rng = SplitMix64(seed: seed)
+    return try SequenceModel(configuration: ModelConfiguration(model: .vhrnn, dataDim: 2, emission: .gaussian,
+                                                               latentDim: 3, fcLayers: 1, omegaHidden: 8),
+                             generator: &rng)
+}
+
+private func temporaryDirectory() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vhrnn-trainer-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+@Suite("Training")
+struct TrainerTests {
+    @Test func trainingRaisesTheTrainingBound() throws {
+        let data = smallDataset()
+        let model = try smallModel()
+        let before = try Evaluator.evaluate(model: model, split: data.train, particles: 4, bounds: [.fivo], seed: 1).fivo!
+        var options = TrainingOptions()
+        options.steps = 150
+        options.learningRate = 3e-3
+        options.validateEvery = 50
+        let trainer = try Trainer(model: model, dataset: data, options: options, dataSource: "test")
+        let summary = try trainer.run()
+        let after = try Evaluator.evaluate(model: model, split: data.train, particles: 4, bounds: [.fivo], seed: 1).fivo!
+        #expect(summary.finalStep == 150)
+        #expect(after > before + 0.5, "training FIVO per step before \(before), after \(after)")
+        #expect(summary.bestValidation != nil)
+    }
+
+    @Test func sameSeedSameResult() throws {
+        let data = smallDataset()
+        var options = TrainingOptions()
+        options.steps = 12
+        options.validateEvery = 6
+        func train() throws -> [Float] {
+            let model = try smallModel()
+            _ = try Trainer(model: model, dataset: data, options: options, dataSource: "test").run()
+            return model.parameters.parameterValues
+        }
+        #expect(try train() == train())
+    }
+
+    /// Stop a run midway (as Ctrl-C does), resume it from its `last` checkpoint, and compare
+    /// with an uninterrupted run: parameters, Adam moments and step must be bit-identical.
+    @Test func resumeEqualsUninterruptedRun() throws {
+        let data = smallDataset()
+        var options = TrainingOptions()
+        options.steps = 16
+        options.validateEvery = 5
+        options.seed = 7
+
+        let straightModel = try smallModel()
+        let straightDir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: straightDir) }
+        _ = try Trainer(model: straightModel, dataset: data, options: options, dataSource: "test",
+                        outputDirectory: straightDir).run()
+
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test",
+                                outputDirectory: dir)
+        var calls = 0
+        let interrupted = try first.run(shouldStop: {
+            calls += 1
+            return calls > 7  // stop before step 8, between validations
+        })
+        #expect(interrupted.interrupted && interrupted.finalStep == 7)
+
+        let resumedModel = try smallModel(seed: 99)  // different init: everything must come from the checkpoint
+        let second = try Trainer(model: resumedModel, dataset: data, options: options, dataSource: "test",
+                                 outputDirectory: dir)
+        try second.restore(from: try Checkpoint.load(directory: dir + "/last"))
+        #expect(second.step == 7)
+        let summary = try second.run()
+        #expect(summary.finalStep == 16)
+
+        let a = straightModel.parameters, b = resumedModel.parameters
+        #expect(a.parameterValues == b.parameterValues)
+        #expect(Array(UnsafeBufferPointer(start: a.firstMoment, count: a.count))
+            == Array(UnsafeBufferPointer(start: b.firstMoment, count: b.count)))
+        #expect(Array(UnsafeBufferPointer(start: a.secondMoment, count: a.count))
+            == Array(UnsafeBufferPointer(start: b.secondMoment, count: b.count)))
+        #expect(a.step == b.step)
+        // The best checkpoint is the same model in both runs.
+        let bestA = try Checkpoint.load(directory: straightDir + "/best").parameters.map(\.values)
+        let bestB = try Checkpoint.load(directory: dir + "/best").parameters.map(\.values)
+        #expect(bestA == bestB)
+        let metrics = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8)
+        #expect(metrics.split(separator: "\n").count >= 3)
+    }
+
+    @Test func rejectsMismatchedData() throws {
+        let data = smallDataset()
+        var rng = SplitMix64(seed: 0)
+        let model = try SequenceModel<Float>(configuration: ModelConfiguration(model: .vrnn, dataDim: 3, emission: .gaussian,
+                                                                               latentDim: 2), generator: &rng)
+        #expect(throws: TrainingError.self) {
+            _ = try Trainer(model: model, dataset: data, options: TrainingOptions(), dataSource: "test")
+        }
+    }
+}
