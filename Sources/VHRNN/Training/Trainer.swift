@@ -142,9 +142,11 @@ public final class Trainer<S: KernelScalar> {
                                seconds: Date().timeIntervalSince(start))
     }
 
-    /// One Adam step on the batch; returns the loss −mean_b(bound_b / T_b).
+    /// One Adam step (forward with tape, backward, clipping, update) on the training sequences
+    /// `indices`, with the noise of the current step; returns the loss −mean_b(bound_b / T_b).
+    /// ``run(shouldStop:progress:)`` calls this once per step; benchmarks call it directly.
     @discardableResult
-    func trainStep(indices: [Int]) throws -> Double {
+    public func trainStep(indices: [Int]) throws -> Double {
         let batch = try SequenceBatch<S>(split: dataset.train, indices: indices)
         let settings = FilterSettings(bound: options.bound, particleCount: options.particles,
                                       criterion: options.criterion, scheme: options.scheme)
