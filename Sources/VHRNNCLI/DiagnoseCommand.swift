@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import VHRNN
+
+/// `vhrnn diagnose`: per-step KL, emission log-variance and L2 error of a checkpoint on one
+/// sequence (the paper's Figs. 2–4), as CSV and an SVG chart.
+struct DiagnoseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnose",
+        abstract: "Per-step KL(q‖p), emission log-variance and L2 error of a checkpoint on one sequence.",
+        discussion: """
+            Filters one sequence of a split and writes PREFIX.csv (step,kl,log_variance,l2_distance,log_alpha; \
+            steps numbered from 1) and PREFIX.svg: the sequence's data, the KL between posterior and prior, the \
+            emission's predicted log-variance and the L2 distance between its mean and the frame, per time step \
+            (the quantities of the paper's Figs. 2-4). With K > 1 particles each quantity is averaged under the \
+            filtering weights. For synthetic data the chart marks the steps where the generating regime \
+            switches (the first step of each new regime). The data is loaded as training loaded it: synthetic \
+            data is regenerated with --seed, so use the seed the model was trained with.
+
+            --out is a file prefix (PREFIX.csv, PREFIX.svg) or a directory (DIR/diagnose-SPLIT-INDEX.*); \
+            default: diagnose-SPLIT-INDEX in the current directory.
+            """)
+
+    @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
+    var checkpoint: String
+
+    @Option(help: "Data (default: the checkpoint's training data source).")
+    var data: String?
+
+    @Option(help: "Split: train, valid or test.")
+    var split: SplitName = .test
+
+    @Option(help: "Index of the sequence within the split (0-based).")
+    var sequence: Int = 0
+
+    @Option(help: "Particles K (1: a plain posterior pass).")
+    var particles: Int = 1
+
+    @Option(help: "Output file prefix or directory.")
+    var out: String?
+
+    @Option(help: "Seed for the data (synthetic generation, as in training) and the filter noise.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        if sequence < 0 { throw ValidationError("--sequence must be at least 0, got \(sequence)") }
+        if let data { _ = try DataSource(parsing: data) }
+    }
+
+    func run() throws {
+        do {
+            try diagnose()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func diagnose() throws {
+        let (directory, loaded, model) = try loadInferenceModel(checkpoint)
+        let (dataset, source) = try dataset(for: loaded, data: data, seed: seed)
+        let frames = try sequenceFrames(of: split, in: dataset, index: sequence, source: source)
+        let D = dataset.dataDim, T = frames.count / D
+        guard T <= Limits.diagnoseParticleSteps / particles else {
+            throw CLIError("--particles \(particles) over \(T) steps is too large for the taped filter pass "
+                + "(particles × steps at most \(Limits.diagnoseParticleSteps))")
+        }
+        let binary = loaded.config.data.kind == .binary
+        let offset = binary ? loaded.config.data.trainFrameMean : nil
+        if let offset, offset.count != D {
+            throw CLIError("the checkpoint's trainFrameMean has \(offset.count) values, the data \(D) dimensions")
+        }
+        let diagnostics = try SequenceDiagnostics.compute(model: model, frames: frames, inputOffset: offset,
+                                                          particles: particles, seed: seed)
+        let switches = try switchFrames(source: source)  // 0-based frames
+        let switchSteps = switches.map { $0 + 1 }         // 1-based steps, as in the CSV and chart
+
+        let prefix = try outputPrefix(out, defaultName: "diagnose-\(split.rawValue)-\(sequence)", strip: ["csv", "svg"])
+        let csvPath = prefix + ".csv", svgPath = prefix + ".svg"
+        try writeFile(Data(diagnostics.csv().utf8), to: csvPath)
+        let chart = LineChart(
+            title: "\(directory): \(split.rawValue) sequence \(sequence)" + (particles > 1 ? " (K=\(particles))" : ""),
+            xLabel: "time step",
+            panels: [dataPanel(frames: frames, dataDim: D, binary: binary, normalized: dataset.normalization != nil),
+                     LineChart.Panel(yLabel: "KL(q‖p)", series: [.init(name: "KL", values: diagnostics.kl)]),
+                     LineChart.Panel(yLabel: "log variance",
+                                     series: [.init(name: "log variance", values: diagnostics.logVariance)]),
+                     LineChart.Panel(yLabel: "L2 distance",
+                                     series: [.init(name: "L2 distance", values: diagnostics.l2Distance)])],
+            markers: switchSteps.map(Double.init), markerLabel: "switch", xStart: 1)
+        try writeFile(Data(chart.svg().utf8), to: svgPath)
+
+        let finiteKL = diagnostics.kl.enumerated().filter { $0.element.isFinite }
+        let meanKL = finiteKL.isEmpty ? Double.nan : finiteKL.map(\.element).reduce(0, +) / Double(finiteKL.count)
+        let peak = finiteKL.max { $0.element < $1.element }
+        if json {
+            var object: [String: Any] = [
+                "checkpoint": directory, "data": source.description, "split": split.rawValue, "sequence": sequence,
+                "steps": T, "particles": particles, "seed": seed,
+                "kl": jsonNumbers(diagnostics.kl), "log_variance": jsonNumbers(diagnostics.logVariance),
+                "l2_distance": jsonNumbers(diagnostics.l2Distance), "log_alpha": jsonNumbers(diagnostics.logAlpha),
+                "bound": jsonNumber(diagnostics.bound), "mean_kl": jsonNumber(meanKL),
+                "switch_steps": switchSteps, "csv": csvPath, "svg": svgPath]
+            if let peak { object["peak_kl_step"] = peak.offset + 1; object["peak_kl"] = peak.element }
+            printJSON(object)
+        } else {
+            print("\(directory) on \(source) \(split.rawValue) sequence \(sequence): \(T) steps, K=\(particles)")
+            print(String(format: "  mean KL(q‖p) %.4f nats per step", meanKL)
+                + (peak.map { String(format: ", peak %.4f at step %d", $0.element, $0.offset + 1) } ?? ""))
+            print(String(format: "  bound (log Z-hat) %.4f, %.4f per step", diagnostics.bound,
+                         diagnostics.bound / Double(max(T, 1))))
+            if !switchSteps.isEmpty {
+                print("  regime switches at steps " + switchSteps.map(String.init).joined(separator: ", "))
+            }
+            print("wrote \(csvPath)")
+            print("wrote \(svgPath)")
+        }
+    }
+
+    /// The data panel: x0 and x1 for 2-D data, active notes per step for piano rolls, else the
+    /// first four dimensions.
+    private func dataPanel(frames: [Double], dataDim D: Int, binary: Bool, normalized: Bool) -> LineChart.Panel {
+        let T = frames.count / D
+        if binary {
+            let active = (0..<T).map { t in (0..<D).reduce(0.0) { $0 + (frames[t * D + $1] >= 0.5 ? 1 : 0) } }
+            return LineChart.Panel(yLabel: "active notes", series: [.init(name: "active notes", values: active)])
+        }
+        let shown = min(D, 4)
+        let series = (0..<shown).map { d in
+            LineChart.Series(name: "x\(d)", values: (0..<T).map { frames[$0 * D + d] })
+        }
+        return LineChart.Panel(yLabel: normalized ? "data (normalised)" : "data", series: series)
+    }
+
+    /// The frames (0-based) at which a synthetic sequence's regime switches; empty for other data.
+    private func switchFrames(source: DataSource) throws -> [Int] {
+        let info: SyntheticInfo
+        switch source {
+        case .synthetic(let setting):
+            info = SyntheticData.makeWithInfo(setting: setting, seed: seed).info
+        case .syntheticDirectory(let dir):
+            let path = (dir as NSString).appendingPathComponent("info.json")
+            guard FileManager.default.fileExists(atPath: path) else { return [] }
+            info = try SyntheticData.readInfo(directory: dir)
+        default:
+            return []
+        }
+        let sequences = info.split(split)
+        guard sequence < sequences.count else { return [] }
+        return sequences[sequence].switchSteps
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of the `vhrnn` command line, run as a subprocess.
+///
+/// The test target does not depend on the executable, but `swift test` builds every product of
+/// the package (the executables too) before running the tests, so the binary is normally next to
+/// the test binary; with `--skip-build` it must have been built before. It is looked for in this order:
+/// `$VHRNN_CLI`; next to the test binary (the same build directory, e.g. `.build/debug`);
+/// then under the package's `.build`/`.build-openmp` debug and release directories. When none
+/// is there the tests fail with a message saying to build it.
+@Suite("CLI")
+struct CLITests {
+    // MARK: - Running the binary
+
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let binary: String? = {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["VHRNN_CLI"], !env.isEmpty {
+            return fm.isExecutableFile(atPath: env) ? env : nil
+        }
+        var candidates: [URL] = []
+        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        for scratch in [".build", ".build-openmp"] {
+            for config in ["debug", "release"] {
+                candidates.append(packageRoot.appendingPathComponent(scratch).appendingPathComponent(config))
+            }
+        }
+        return candidates.map { $0.appendingPathComponent("vhrnn").path }.first { fm.isExecutableFile(atPath: $0) }
+    }()
+
+    static let missingBinary: Comment = """
+        the vhrnn binary was not found (looked at $VHRNN_CLI, next to the test binary and in .build*/debug|release); \
+        build it first (`swift build --product vhrnn`; plain `swift test` without --skip-build builds it too), \
+        or set VHRNN_CLI to its path
+        """
+
+    struct Result {
+        var status: Int32
+        /// False when the process died of a signal (a crash) or was killed after the timeout.
+        var exited: Bool
+        var stdout: String
+        var stderr: String
+        var stderrLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
+
+        /// The stdout parsed as one JSON object.
+        func json() throws -> [String: Any] {
+            let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+            return try #require(object as? [String: Any], "stdout is not a JSON object: \(stdout)")
+        }
+    }
+
+    /// Runs `vhrnn args...` in `directory`, with stdout and stderr captured in files (no pipe
+    /// can fill up), killed after `timeout` seconds (a hang fails the test instead of blocking).
+    static func run(_ args: [String], in directory: String? = nil, timeout: TimeInterval = 60) throws -> Result {
+        let binary = try #require(Self.binary, Self.missingBinary)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vhrnn-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = args
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let timedOut = process.isRunning
+        if timedOut {
+            process.terminate()
+        }
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        let result = Result(status: process.terminationStatus, exited: process.terminationReason == .exit,
+                            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        #expect(!timedOut, "vhrnn \(args.joined(separator: " ")) did not finish within \(timeout) s")
+        return result
+    }
+
+    /// Runs and requires success.
+    @discardableResult
+    static func succeed(_ args: [String], in directory: String? = nil) throws -> Result {
+        let r = try run(args, in: directory)
+        try #require(r.status == 0, "vhrnn \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)")
+        return r
+    }
+
+    /// Runs and requires a clean failure: non-zero exit, one `error: ...` line on stderr
+    /// mentioning `mentioning`, nothing on stdout, no crash report.
+    static func fail(_ args: [String], mentioning: String, in directory: String? = nil) throws {
+        let r = try run(args, in: directory)
+        let command = "vhrnn " + args.joined(separator: " ")
+        #expect(r.status != 0, "\(command) should fail")
+        #expect(r.exited && r.status < 128, "\(command) crashed (status \(r.status)): \(r.stderr)")
+        #expect(r.stderrLines.count == 1, "\(command): expected one stderr line, got: \(r.stderr)")
+        #expect(r.stderrLines.first?.hasPrefix("error: ") == true, "\(command): \(r.stderr)")
+        #expect(r.stderr.contains(mentioning), "\(command): stderr does not mention '\(mentioning)': \(r.stderr)")
+        #expect(r.stdout.isEmpty, "\(command) printed on stdout: \(r.stdout)")
+    }
+
+    static func number(_ object: [String: Any], _ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+
+    static let tinyModel = ["--latent", "2", "--fc-layers", "1", "--omega-hidden", "4"]
+
+    // MARK: - Tests
+
+    @Test("params --json reproduces the paper's VRNN parameter counts")
+    func paramsTable() throws {
+        let cases: [(args: [String], trainable: Int, paper: Int)] = [
+            (["--data-dim", "2", "--emission", "gaussian", "--latent", "8", "--fc-layers", "2"], 2068, 2612),
+            (["--data-dim", "2", "--emission", "gaussian", "--latent", "6", "--fc-layers", "2"], 1204, 1516),
+            (["--data-dim", "88", "--emission", "bernoulli", "--latent", "32"], 30776, 39096),
+        ]
+        for c in cases {
+            let object = try Self.succeed(["params", "--model", "vrnn", "--json"] + c.args).json()
+            #expect(object["trainable"] as? Int == c.trainable, "\(c.args): \(object)")
+            #expect(object["paper_count"] as? Int == c.paper, "\(c.args): \(object)")
+            #expect(object["model"] as? String == "vrnn")
+        }
+    }
+
+    @Test("gradcheck --json passes, and FIVO resamples", arguments: ["vrnn", "vhrnn"])
+    func gradcheck(model: String) throws {
+        for bound in ["fivo", "iwae"] {
+            let object = try Self.succeed(["gradcheck", "--model", model, "--bound", bound, "--json"]).json()
+            #expect(object["passed"] as? Bool == true, "\(model) \(bound): \(object)")
+            let error = try #require(Self.number(object, "max_rel_error"))
+            #expect(error <= 1e-6, "\(model) \(bound): max_rel_error \(error)")
+            #expect((object["parameters_checked"] as? Int ?? 0) > 0)
+            if bound == "fivo" { #expect((object["resampling_events"] as? Int ?? 0) > 0, "\(object)") }
+        }
+    }
+
+    @Test("bad flags and files fail with one error line and a non-zero exit")
+    func badInput() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-bad")
+        defer { dir.remove() }
+        // A directory that looks like a checkpoint but holds garbage.
+        let corrupt = dir.file("corrupt")
+        try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
+        try Data("not safetensors".utf8).write(to: URL(fileURLWithPath: corrupt + "/model.safetensors"))
+        try Data("{".utf8).write(to: URL(fileURLWithPath: corrupt + "/config.json"))
+
+        try Self.fail(["params", "--latent", "0", "--data-dim", "2"], mentioning: "--latent")
+        try Self.fail(["train", "--data", "nonsense:x"], mentioning: "nonsense:x")
+        try Self.fail(["train", "--data", "synthetic-dir:/nonexistent/dir", "--steps", "1"], mentioning: "/nonexistent/dir")
+        try Self.fail(["evaluate", "--checkpoint", "/nonexistent"], mentioning: "/nonexistent")
+        try Self.fail(["evaluate", "--checkpoint", corrupt], mentioning: corrupt)
+        try Self.fail(["evaluate", "--checkpoint", "x", "--bogus"], mentioning: "--bogus")
+        try Self.fail(["diagnose", "--checkpoint", "/nonexistent"], mentioning: "/nonexistent")
+        try Self.fail(["diagnose", "--checkpoint", corrupt], mentioning: corrupt)
+        try Self.fail(["diagnose", "--checkpoint", "x", "--particles", "0"], mentioning: "--particles")
+        try Self.fail(["diagnose", "--checkpoint", "x", "--sequence", "-1"], mentioning: "--sequence")
+        try Self.fail(["diagnose", "--checkpoint", "x", "--split", "nope"], mentioning: "--split")
+        try Self.fail(["diagnose", "--checkpoint", "x", "--data", "nonsense:x"], mentioning: "nonsense:x")
+        try Self.fail(["sample", "--checkpoint", "/nonexistent"], mentioning: "/nonexistent")
+        try Self.fail(["sample", "--checkpoint", "x", "--count", "0"], mentioning: "--count")
+        try Self.fail(["sample", "--checkpoint", "x", "--steps", "0"], mentioning: "--steps")
+        try Self.fail(["sample", "--checkpoint", "x", "--prefix-steps", "3"], mentioning: "--prefix-sequence")
+        try Self.fail(["sample", "--checkpoint", "x", "--count", "abc"], mentioning: "abc")
+        try Self.fail(["sample", "--checkpoint", "x", "--particles", "0"], mentioning: "--particles")
+        try Self.fail(["nonsense-subcommand"], mentioning: "nonsense-subcommand")
+    }
+
+    @Test("generate-synthetic, train, evaluate, diagnose and sample on a tiny VRNN")
+    func syntheticPipeline() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-pipeline")
+        defer { dir.remove() }
+        let cwd = dir.path
+        try Self.succeed(["generate-synthetic", "--out", "syn"], in: cwd)
+        for file in ["train.csv", "valid.csv", "test.csv", "info.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir.file("syn/\(file)")), "\(file) missing")
+        }
+        let train = try Self.succeed(["train", "--data", "synthetic-dir:syn", "--steps", "20", "--validate-every", "10",
+                                      "--out", "run", "--test-particles", "4", "--model", "vrnn", "--json"]
+                                     + Self.tinyModel, in: cwd).json()
+        #expect(train["steps"] as? Int == 20)
+        #expect(FileManager.default.fileExists(atPath: dir.file("run/best/model.safetensors")))
+
+        // evaluate
+        let evaluation = try Self.succeed(["evaluate", "--checkpoint", "run", "--particles", "4", "--json"], in: cwd).json()
+        for key in ["elbo", "iwae", "fivo", "steps"] { #expect(evaluation[key] != nil, "evaluate --json lacks \(key)") }
+        #expect(evaluation["steps"] as? Int == 100 * 100)
+        let elbo = try #require(Self.number(evaluation, "elbo")), iwae = try #require(Self.number(evaluation, "iwae"))
+        #expect(elbo.isFinite && iwae.isFinite)
+
+        // diagnose: CSV, SVG with switch markers, JSON arrays
+        let diagnosis = try Self.succeed(["diagnose", "--checkpoint", "run", "--sequence", "3", "--out", "diag/",
+                                          "--json"], in: cwd).json()
+        let csvPath = try #require(diagnosis["csv"] as? String), svgPath = try #require(diagnosis["svg"] as? String)
+        #expect(csvPath == "diag/diagnose-test-3.csv" && svgPath == "diag/diagnose-test-3.svg")
+        let csv = try String(contentsOfFile: dir.file(csvPath), encoding: .utf8)
+        let csvLines = csv.split(separator: "\n")
+        #expect(csvLines.first == "step,kl,log_variance,l2_distance,log_alpha")
+        #expect(csvLines.count == 101)
+        let svg = try String(contentsOfFile: dir.file(svgPath), encoding: .utf8)
+        #expect(svg.contains("<svg") && svg.contains("</svg>"))
+        #expect(svg.contains("time step") && svg.contains("KL") && svg.contains("L2 distance"))
+        #expect(svg.contains("class=\"marker\""), "synthetic data should get switch markers")
+        #expect(svg.contains("data-name=\"x0\"") && svg.contains("data-name=\"x1\""))
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("syn/info.json"))))
+        let switches = try #require(((info as? [String: Any])?["test"] as? [[String: Any]])?[3]["switchSteps"] as? [Int])
+        #expect(diagnosis["switch_steps"] as? [Int] == switches.map { $0 + 1 })
+        for key in ["kl", "log_variance", "l2_distance", "log_alpha"] {
+            #expect((diagnosis[key] as? [Any])?.count == 100, "diagnose --json \(key)")
+        }
+        #expect(diagnosis["steps"] as? Int == 100)
+        #expect(diagnosis["particles"] as? Int == 1)
+
+        // diagnose, human output and a file prefix with K particles
+        let human = try Self.succeed(["diagnose", "--checkpoint", "run/best", "--particles", "4", "--out", "d2.svg"],
+                                     in: cwd)
+        #expect(human.stdout.contains("mean KL") && human.stdout.contains("d2.csv") && human.stdout.contains("d2.svg"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("d2.csv")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("d2.svg")))
+        try Self.fail(["diagnose", "--checkpoint", "run", "--sequence", "100"], mentioning: "out of range", in: cwd)
+        try Self.fail(["diagnose", "--checkpoint", "run", "--data", "synthetic-dir:missing"], mentioning: "missing",
+                      in: cwd)
+
+        // sample from the prior: one CSV, count x steps rows
+        let prior = try Self.succeed(["sample", "--checkpoint", "run", "--count", "3", "--steps", "7", "--out", "prior.csv",
+                                      "--json"], in: cwd).json()
+        #expect(prior["files"] as? [String] == ["prior.csv"])
+        let priorCSV = try String(contentsOfFile: dir.file("prior.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(priorCSV.first == "sequence,step,x0,x1")
+        #expect(priorCSV.count == 1 + 3 * 7)
+
+        // continuing a prefix: the prefix, then the generated steps
+        let continued = try Self.succeed(["sample", "--checkpoint", "run", "--count", "2", "--steps", "5",
+                                          "--prefix-split", "test", "--prefix-sequence", "1", "--prefix-steps", "4",
+                                          "--particles", "4", "--out", "cont"], in: cwd)
+        #expect(continued.stdout.contains("wrote cont.csv"))
+        let contCSV = try String(contentsOfFile: dir.file("cont.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(contCSV.count == 1 + 2 * 9)
+        let testCSV = try String(contentsOfFile: dir.file("syn/test.csv"), encoding: .utf8).split(separator: "\n")
+        let prefixRows = testCSV.filter { $0.hasPrefix("1,") }.prefix(4).map { $0.dropFirst(2) }
+        #expect(Array(contCSV[1...4].map { $0.dropFirst(2) }) == Array(prefixRows))
+        #expect(Array(contCSV[10...13].map { $0.dropFirst(2) }) == Array(prefixRows))
+        try Self.fail(["sample", "--checkpoint", "run", "--prefix-sequence", "0", "--prefix-steps", "101"],
+                      mentioning: "--prefix-steps", in: cwd)
+        try Self.fail(["sample", "--checkpoint", "run", "--prefix-sequence", "100"], mentioning: "out of range", in: cwd)
+        try Self.fail(["sample", "--checkpoint", "run", "--count", "1000000", "--steps", "1000000"],
+                      mentioning: "too large", in: cwd)
+        try Self.fail(["diagnose", "--checkpoint", "run", "--particles", "1000000"], mentioning: "too large", in: cwd)
+    }
+
+    @Test("piano-roll data: diagnose plots active notes, sample writes note lists and MIDI files")
+    func pianoRollPipeline() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-music")
+        defer { dir.remove() }
+        typealias V = PickleFixtureWriter.Value
+        func piece(_ chords: [[Int64]]) -> V { .list(chords.map { .tuple($0.map(V.numpyInt64)) }) }
+        let pieces: [V] = (0..<4).map { k in
+            piece((0..<6).map { t in t % 3 == 2 ? [] : [60 + k, 64 + Int64(t % 2), 67] })
+        }
+        let value: V = .dict([(.py2str("train"), .list(pieces)), (.py2str("valid"), .list([pieces[0]])),
+                              (.py2str("test"), .list([pieces[1], pieces[2]]))])
+        try Data(PickleFixtureWriter.pickle(value, protocol: 2)).write(to: URL(fileURLWithPath: dir.file("tiny.pickle")))
+        let cwd = dir.path
+        try Self.succeed(["train", "--data", "pianoroll:tiny.pickle", "--steps", "4", "--validate-every", "2",
+                          "--out", "run", "--test-particles", "2", "--model", "vhrnn", "--json"] + Self.tinyModel, in: cwd)
+
+        let diagnosis = try Self.succeed(["diagnose", "--checkpoint", "run", "--sequence", "1", "--json"], in: cwd).json()
+        #expect((diagnosis["kl"] as? [Any])?.count == 6)
+        #expect(diagnosis["switch_steps"] as? [Int] == [])
+        let svg = try String(contentsOfFile: dir.file("diagnose-test-1.svg"), encoding: .utf8)
+        #expect(svg.contains("active notes"))
+        #expect(!svg.contains("class=\"marker\""))
+
+        let sampled = try Self.succeed(["sample", "--checkpoint", "run", "--count", "2", "--steps", "8",
+                                        "--out", "music/", "--json"], in: cwd).json()
+        #expect(sampled["format"] as? String == "midi")
+        let files = try #require(sampled["files"] as? [String])
+        #expect(files == ["music/sample-0.txt", "music/sample-0.mid", "music/sample-1.txt", "music/sample-1.mid"])
+        let noteList = try String(contentsOfFile: dir.file("music/sample-0.txt"), encoding: .utf8)
+        #expect(noteList.filter { $0 == "\n" }.count == 8)
+        let midi = try Data(contentsOf: URL(fileURLWithPath: dir.file("music/sample-0.mid")))
+        #expect(Array(midi.prefix(4)) == Array("MThd".utf8))
+
+        // a continuation of a test piece keeps the piece's first steps
+        try Self.succeed(["sample", "--checkpoint", "run", "--count", "1", "--steps", "3", "--prefix-sequence", "0",
+                          "--prefix-steps", "2", "--particles", "3", "--out", "cont"], in: cwd)
+        let continuation = try String(contentsOfFile: dir.file("cont-0.txt"), encoding: .utf8).split(separator: "\n",
+                                      omittingEmptySubsequences: false)
+        #expect(continuation.count == 5 + 1)  // 2 prefix + 3 generated lines, each ending in a newline
+        #expect(continuation.first == "61 64 67")
+        #expect(FileManager.default.fileExists(atPath: dir.file("cont-0.mid")))
+    }
+}
