@@ -9,7 +9,7 @@ SWIFT        ?= swift
 OPENMP_ENV   := VHRNN_OPENMP=1
 OPENMP_BUILD := --scratch-path .build-openmp
 # swift test builds C at -O0; the kernels are tested at -O2 as they ship.
-TEST_FLAGS   := -Xcc -O2
+TEST_FLAGS   := -Xcc -O2 --disable-xctest
 APT_PACKAGES := libopenblas-dev libomp-dev
 
 .PHONY: all deps build run bench test test-openmp test-dispatch example clean
