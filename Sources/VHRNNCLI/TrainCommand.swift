@@ -61,6 +61,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("test-particles"), help: "Particles for the final test evaluation (0 to skip).")
     var testParticles: Int = 128
 
+    @Option(help: "Data-parallel workers per training step (default: one per kernel thread).")
+    var workers: Int?
+
     @Option(help: "Output directory for checkpoints and metrics.")
     var out: String?
 
@@ -83,6 +86,7 @@ struct TrainCommand: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be positive, got \(steps)") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
         if testParticles < 0 { throw ValidationError("--test-particles must be at least 0") }
         if let data { _ = try DataSource(parsing: data) }
         if resume != nil && data == nil { throw ValidationError("--resume needs the run's --data and model options") }
@@ -103,6 +107,7 @@ struct TrainCommand: ParsableCommand {
         o.criterion = resampling
         o.scheme = scheme
         o.seed = seed
+        o.workers = workers
         return o
     }
 

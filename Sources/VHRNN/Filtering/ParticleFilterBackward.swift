@@ -11,12 +11,18 @@ extension ParticleFilter {
     /// run with `keepTape: true`. The training loss −mean_b(log Ẑ_b / T_b) has
     /// g_b = −1 / (B · T_b).
     public func backward(boundGradients: [Double]) {
+        backward(boundGradients: boundGradients, into: model.parameters.gradients)
+    }
+
+    /// ``backward(boundGradients:)`` into another gradient arena of the model's layout (data-
+    /// parallel training gives each worker its own and sums them).
+    func backward(boundGradients: [Double], into g: UnsafeMutablePointer<S>) {
         guard let settings = lastSettings, let w = workspace, w.withTape, let gradSlab = w.gradSlab,
               let sequenceGrad = w.sequenceGrad else {
             preconditionFailure("backward needs a pass run with keepTape: true")
         }
         let a = model.architecture, c = a.configuration, s = w.slots, ss = w.stateSlots
-        let p = UnsafePointer(model.parameters.values), g = model.parameters.gradients
+        let p = UnsafePointer(model.parameters.values)
         let B = w.sequences, K = w.particles, N = w.rows, T = lastSteps
         precondition(boundGradients.count == B, "one bound gradient per sequence")
         let (Z, D, E) = (c.latentDim, c.dataDim, c.encodedDim)

@@ -47,7 +47,7 @@ public final class Trainer<S: KernelScalar> {
     public private(set) var bestValidation: Double?
     public private(set) var bestStep: Int?
     private var staleValidations = 0
-    private let filter: ParticleFilter<S>
+    private let workers: [TrainingWorker<S>]
 
     public init(model: SequenceModel<S>, dataset: SequenceDataset, options: TrainingOptions, dataSource: String,
                 outputDirectory: String? = nil) throws {
@@ -64,7 +64,8 @@ public final class Trainer<S: KernelScalar> {
         self.options = options
         self.dataSpec = DataSpec(source: dataSource, dataset: dataset)
         self.outputDirectory = outputDirectory
-        filter = ParticleFilter(model: model)
+        let count = max(1, options.workers ?? KernelRuntime.threadCount)
+        workers = (0..<count).map { TrainingWorker(model: model, ownsGradients: $0 > 0) }
     }
 
     /// Continues from the `last` checkpoint of a previous run (parameters, Adam moments and
@@ -147,17 +148,44 @@ public final class Trainer<S: KernelScalar> {
     /// ``run(shouldStop:progress:)`` calls this once per step; benchmarks call it directly.
     @discardableResult
     public func trainStep(indices: [Int]) throws -> Double {
-        let batch = try SequenceBatch<S>(split: dataset.train, indices: indices)
         let settings = FilterSettings(bound: options.bound, particleCount: options.particles,
                                       criterion: options.criterion, scheme: options.scheme)
-        let result = filter.run(batch: batch, settings: settings, seed: Self.mix(options.seed, UInt64(step)),
-                                keepTape: true)
-        let b = Double(indices.count)
-        let loss = -zip(result.bounds, batch.lengths).reduce(0) { $0 + $1.0 / Double($1.1) } / b
-        guard loss.isFinite else { return loss }
+        let seed = Self.mix(options.seed, UInt64(step))
         let store = model.parameters
+        let b = Double(indices.count)
+        let workerCount = min(workers.count, indices.count)
         store.zeroGradients()
-        filter.backward(boundGradients: batch.lengths.map { -1 / (b * Double($0)) })
+        var loss = 0.0
+        if workerCount <= 1 {
+            loss = try workers[0].step(model: model, split: dataset.train, indices: indices, settings: settings, seed: seed,
+                                       batchSize: b, gradients: store.gradients)
+        } else {
+            // Data-parallel: each worker filters and backpropagates a contiguous share of the
+            // batch into its own gradient arena; the arenas are then summed. A sequence's noise
+            // is keyed by its index, so each bound equals the single-worker one; only the order
+            // of the gradient sum differs (fixed for a fixed worker count).
+            let chunk = (indices.count + workerCount - 1) / workerCount
+            let previousBLASThreads = KernelRuntime.blasThreadCount
+            KernelRuntime.blasThreadCount = 1
+            defer { KernelRuntime.blasThreadCount = previousBLASThreads }
+            let outcomes = UnsafeMutableBufferPointer<Result<Double, Error>>.allocate(capacity: workerCount)
+            defer { outcomes.deallocate() }
+            let model = self.model, split = dataset.train, workers = self.workers
+            DispatchQueue.concurrentPerform(iterations: workerCount) { w in
+                let part = Array(indices[(w * chunk)..<min((w + 1) * chunk, indices.count)])
+                let target = w == 0 ? store.gradients : workers[w].gradients
+                if w > 0 { target.update(repeating: 0, count: store.count) }
+                (outcomes.baseAddress! + w).initialize(to: Result {
+                    try workers[w].step(model: model, split: split, indices: part, settings: settings, seed: seed,
+                                        batchSize: b, gradients: target)
+                })
+            }
+            for w in 0..<workerCount {
+                loss += try outcomes[w].get()
+                if w > 0 { S.accumulate(store.gradients, UnsafePointer(workers[w].gradients), count: store.count) }
+            }
+        }
+        guard loss.isFinite else { return loss }
         if let clip = options.clipNorm { store.clipGradients(maxNorm: clip) }
         store.adamStep(learningRate: options.learningRate)
         return loss
@@ -217,6 +245,39 @@ public final class Trainer<S: KernelScalar> {
     static func mix(_ seed: UInt64, _ counter: UInt64) -> UInt64 {
         var g = SplitMix64(seed: seed ^ (counter &* 0x9E37_79B9_7F4A_7C15))
         return g.next()
+    }
+}
+
+/// One data-parallel share of a training step: its own filter (workspace) and, except for the
+/// first worker, which writes the store's arena, its own gradient arena.
+final class TrainingWorker<S: KernelScalar> {
+    let filter: ParticleFilter<S>
+    let gradients: UnsafeMutablePointer<S>
+    private let ownsGradients: Bool
+
+    init(model: SequenceModel<S>, ownsGradients: Bool) {
+        filter = ParticleFilter(model: model)
+        self.ownsGradients = ownsGradients
+        if ownsGradients {
+            gradients = .allocate(capacity: max(model.parameters.count, 1))
+            gradients.initialize(repeating: 0, count: max(model.parameters.count, 1))
+        } else {
+            gradients = model.parameters.gradients
+        }
+    }
+
+    deinit { if ownsGradients { gradients.deallocate() } }
+
+    /// Filters `indices`, backpropagates −Σ_b bound_b / (B·T_b) into `gradients`; returns this
+    /// share's part of the loss.
+    func step(model: SequenceModel<S>, split: SequenceSplit, indices: [Int], settings: FilterSettings, seed: UInt64,
+              batchSize: Double, gradients target: UnsafeMutablePointer<S>) throws -> Double {
+        let batch = try SequenceBatch<S>(split: split, indices: indices)
+        let result = filter.run(batch: batch, settings: settings, seed: seed, keepTape: true)
+        let loss = -zip(result.bounds, batch.lengths).reduce(0) { $0 + $1.0 / Double($1.1) } / batchSize
+        guard loss.isFinite else { return loss }
+        filter.backward(boundGradients: batch.lengths.map { -1 / (batchSize * Double($0)) }, into: target)
+        return loss
     }
 }
 

@@ -22,6 +22,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var criterion: ResamplingCriterion = .default
     public var scheme: ResamplingScheme = .multinomial
     public var seed: UInt64 = 0
+    /// Data-parallel workers per training step (each takes a share of the batch's sequences);
+    /// nil: one per kernel thread. Results are deterministic for a fixed worker count.
+    public var workers: Int? = nil
 
     public init() {}
 
