@@ -41,6 +41,7 @@ struct DefaultComparison {
             let display = ProgressDisplay(enabled: !command.json)
             let summary = try trainer.run(shouldStop: { stop.isSet }, progress: display.update)
             display.finish()
+            trainer.restoreBestParameters()
             let test = try Evaluator.evaluate(model: model, split: dataset.test, particles: testParticles,
                                               seed: command.seed ^ 0x7E57)
             rows.append(["model": entry.name, "parameters": model.parameterCount, "steps": summary.finalStep,

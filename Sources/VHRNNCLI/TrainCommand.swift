@@ -161,12 +161,19 @@ struct TrainCommand: ParsableCommand {
         if let best = summary.bestValidation { report["best_valid_fivo"] = best }
         if let outputDirectory { report["checkpoint"] = (outputDirectory as NSString).appendingPathComponent("best") }
         if !summary.interrupted && testParticles > 0 && dataset.test.count > 0 {
+            // Model selection by validation FIVO: test the best model (DIR/best), not the last.
+            if !trainer.restoreBestParameters(), let outputDirectory {
+                let best = (outputDirectory as NSString).appendingPathComponent("best")
+                if let loaded = try? Checkpoint.load(directory: best) {
+                    _ = try loaded.restore(into: model.parameters, includeTrainingState: false)
+                }
+            }
             let evaluation = try Evaluator.evaluate(model: model, split: dataset.test, particles: testParticles,
                                                     seed: seed ^ 0x7E57)
             report["test"] = ["elbo": evaluation.elbo ?? .nan, "iwae": evaluation.iwae ?? .nan,
                               "fivo": evaluation.fivo ?? .nan, "particles": testParticles, "steps": evaluation.steps]
             if !json {
-                print(String(format: "test (last model, K=%d): ELBO %.4f  IWAE %.4f  FIVO %.4f per step",
+                print(String(format: "test (best validation model, K=%d): ELBO %.4f  IWAE %.4f  FIVO %.4f per step",
                              testParticles, evaluation.elbo ?? .nan, evaluation.iwae ?? .nan, evaluation.fivo ?? .nan))
             }
         }

@@ -80,6 +80,13 @@ public final class ParticleFilter<S: KernelScalar> {
         return FilterResult(bounds: w.logZ, lengths: batch.lengths, resamplingEvents: events)
     }
 
+    /// ``run(batch:settings:seed:keepTape:replay:)`` with the pass seed drawn from an injected
+    /// generator.
+    public func run(batch: SequenceBatch<S>, settings: FilterSettings, using generator: inout some RandomNumberGenerator,
+                    keepTape: Bool = false, replay: AncestorPlan? = nil) -> FilterResult {
+        run(batch: batch, settings: settings, seed: generator.next(), keepTape: keepTape, replay: replay)
+    }
+
     /// The decisions and ancestors of the last pass (to replay it).
     public var recordedPlan: AncestorPlan {
         let w = workspace!

@@ -47,6 +47,8 @@ public final class Trainer<S: KernelScalar> {
     public private(set) var bestValidation: Double?
     public private(set) var bestStep: Int?
     private var staleValidations = 0
+    /// The parameter values at the best validation of this process (model selection).
+    private var bestParameters: [S]?
     private let workers: [TrainingWorker<S>]
 
     public init(model: SequenceModel<S>, dataset: SequenceDataset, options: TrainingOptions, dataSource: String,
@@ -82,6 +84,15 @@ public final class Trainer<S: KernelScalar> {
         bestValidation = state.bestValidation
         bestStep = state.options["best_step"].flatMap(Int.init)
         staleValidations = state.options["stale_validations"].flatMap(Int.init) ?? 0
+    }
+
+    /// Puts the parameters of the best validation seen by this trainer back into the model (for
+    /// the final test evaluation); returns false if there was none.
+    @discardableResult
+    public func restoreBestParameters() -> Bool {
+        guard let bestParameters else { return false }
+        model.parameters.parameterValues = bestParameters
+        return true
     }
 
     public var stepsPerEpoch: Int { (dataset.train.count + options.batchSize - 1) / options.batchSize }
@@ -121,6 +132,7 @@ public final class Trainer<S: KernelScalar> {
                 if let v = lastValidation, v > (bestValidation ?? -.infinity) {
                     bestValidation = v
                     bestStep = step
+                    bestParameters = model.parameters.parameterValues
                     staleValidations = 0
                     try saveCheckpoint(named: "best", withTrainingState: false)
                 } else {
