@@ -17,4 +17,7 @@ static inline size_t vh_grain_rows(size_t flops_per_row) {
     return g ? g : 1;
 }
 
+// Products n·in·out up to this size take the small-GEMM paths in vh_linear_impl.h.
+#define VH_SMALL_GEMM_WORK ((size_t)1 << 18)
+
 #endif

@@ -22,13 +22,34 @@ void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
             (R)1, x, in_dim, w, w_stride, (R)1, y, out_dim);
 }
 
+// dx (n, in) += dy (n, out) W (out, in; row stride ws), for small products. OpenBLAS 0.3.21's
+// small-matrix NoTrans/NoTrans kernel mallocs a scratch buffer on every call, which would put
+// an allocation in the training time loop; at these sizes this loop (one axpy per (row, out),
+// vectorised over in) is as fast as the BLAS call anyway.
+static void VH_FN(vh_gemm_nn_small)(R *dx, const R *dy, const R *w, int n, int in_dim, int out_dim,
+                                    int ws) {
+    for (int i = 0; i < n; i++) {
+        R *dx_i = dx + (size_t)i * in_dim;
+        const R *dy_i = dy + (size_t)i * out_dim;
+        for (int o = 0; o < out_dim; o++) {
+            const R a = dy_i[o];
+            const R *w_o = w + (size_t)o * ws;
+            for (int j = 0; j < in_dim; j++) dx_i[j] += a * w_o[j];
+        }
+    }
+}
+
 void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, const R *w,
                                int n, int in_dim, int out_dim, int w_stride) {
     // forward was y = x W^T + b, so dx = dy W, dW = dy^T x, db = sum over rows of dy
     if (n <= 0 || out_dim <= 0) return;
-    if (dx && in_dim > 0)
-        VH_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_dim, out_dim,
-                (R)1, dy, out_dim, w, w_stride, (R)1, dx, in_dim);
+    if (dx && in_dim > 0) {
+        if ((size_t)n * (size_t)in_dim * (size_t)out_dim <= VH_SMALL_GEMM_WORK)
+            VH_FN(vh_gemm_nn_small)(dx, dy, w, n, in_dim, out_dim, w_stride);
+        else
+            VH_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_dim, out_dim,
+                    (R)1, dy, out_dim, w, w_stride, (R)1, dx, in_dim);
+    }
     if (dw && in_dim > 0)
         VH_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out_dim, in_dim, n,
                 (R)1, dy, out_dim, x, in_dim, (R)1, dw, w_stride);
