@@ -73,12 +73,16 @@ struct StateSlots {
 }
 
 /// Every buffer one filter pass needs, allocated once for a capacity (steps, sequences,
-/// particles) and reused: nothing is allocated inside the time loop.
+/// particles) and reused: nothing is allocated inside the time loop. A pass may use fewer
+/// steps and sequences than the capacity (e.g. an epoch's last, smaller batch): every slot is
+/// laid out for the capacity's rows and a pass uses the first B·K of them.
 ///
 /// With a tape (training) each step has its own slab, kept for the backward pass; without
 /// (evaluation) two slabs alternate, so memory does not grow with the sequence length.
 final class FilterWorkspace<S: KernelScalar> {
-    let steps: Int, sequences: Int, particles: Int, withTape: Bool
+    let steps: Int, sequenceCapacity: Int, particles: Int, withTape: Bool
+    /// Sequences in the current pass (≤ `sequenceCapacity`).
+    var sequences: Int
     var rows: Int { sequences * particles }
 
     let slots: StepSlots
@@ -117,6 +121,7 @@ final class FilterWorkspace<S: KernelScalar> {
     init(architecture a: ModelArchitecture, steps: Int, sequences: Int, particles: Int, withTape: Bool) {
         self.steps = steps
         self.sequences = sequences
+        sequenceCapacity = sequences
         self.particles = particles
         self.withTape = withTape
         let n = sequences * particles
@@ -183,7 +188,7 @@ final class FilterWorkspace<S: KernelScalar> {
     }
 
     func fits(steps: Int, sequences: Int, particles: Int, withTape: Bool) -> Bool {
-        self.sequences == sequences && self.particles == particles && self.steps >= steps
+        sequences <= sequenceCapacity && self.particles == particles && self.steps >= steps
             && (self.withTape || !withTape)
     }
 

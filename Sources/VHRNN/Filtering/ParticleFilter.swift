@@ -43,6 +43,11 @@ public final class ParticleFilter<S: KernelScalar> {
             workspace = FilterWorkspace(architecture: a, steps: T, sequences: B, particles: K, withTape: keepTape)
         }
         let w = workspace!
+        w.sequences = B
+        if w.logZ.count != B {
+            w.logZ = Array(repeating: 0, count: B)
+            w.lengths = Array(repeating: 0, count: B)
+        }
         lastSettings = keepTape ? settings : nil
         lastSteps = T
 
