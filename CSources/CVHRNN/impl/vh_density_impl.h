@@ -3,20 +3,44 @@
 #define R VH_REAL
 #include "vh_math_impl.h"
 
-void VH_FN(vh_gaussian_sigma_forward)(R *sigma, const R *raw, size_t count, R sigma_min) {
+// Row reductions with few columns (d = 2 .. 88) vectorise badly row by row (short loops,
+// scalar remainders), so the row kernels below compute the per-element terms of a block of
+// whole rows as one flat contiguous loop into t, then sum each row of t.
+#ifndef VH_FLAT_BLOCK
+#define VH_FLAT_BLOCK 2048
+#endif
+#pragma clang fp reassociate(on)
+static inline __attribute__((always_inline)) void
+VH_FN(vh_flat_row_sums)(R *out, const R *t, size_t rows, int d, R add) {
+    for (size_t r = 0; r < rows; r++) {
+        R acc = 0;
+        for (int j = 0; j < d; j++) acc += t[r * (size_t)d + (size_t)j];
+        out[r] = acc + add;
+    }
+}
+#pragma clang fp reassociate(off)
+
+VH_HOT void VH_FN(vh_gaussian_sigma_forward)(R *sigma, const R *raw, size_t count, R sigma_min) {
     for (size_t i = 0; i < count; i++) {
         R s = VH_FN(vh_softplus)(raw[i] + (R)0.5);
         sigma[i] = s > sigma_min ? s : sigma_min;
     }
 }
 
-void VH_FN(vh_gaussian_sigma_backward)(R *draw, const R *dsigma, const R *raw, size_t count,
+VH_HOT void VH_FN(vh_gaussian_sigma_backward)(R *draw, const R *dsigma, const R *raw, size_t count,
                                        R sigma_min) {
     // forward: sigma = max(softplus(raw + 0.5), sigma_min); softplus' = sigmoid
-    for (size_t i = 0; i < count; i++) {
-        R a = raw[i] + (R)0.5;
-        if (sigma_min > 0 && !(VH_FN(vh_softplus)(a) > sigma_min)) continue;  // floor active
-        draw[i] += dsigma[i] * VH_FN(vh_sigmoid)(a);
+    // Branch-free so it vectorises: where the floor is active draw keeps its value.
+    if (sigma_min > 0) {
+        for (size_t i = 0; i < count; i++) {
+            R a = raw[i] + (R)0.5;
+            R d = draw[i];
+            R g = d + dsigma[i] * VH_FN(vh_sigmoid)(a);
+            draw[i] = VH_FN(vh_softplus)(a) > sigma_min ? g : d;  // else floor active
+        }
+    } else {
+        for (size_t i = 0; i < count; i++)
+            draw[i] += dsigma[i] * VH_FN(vh_sigmoid)(raw[i] + (R)0.5);
     }
 }
 
@@ -26,21 +50,36 @@ typedef struct {
     int d;
 } VH_FN(vh_gauss_ctx);
 
-#pragma clang fp reassociate(on)
-static void VH_FN(vh_gaussian_logpdf_rows)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_gaussian_logpdf_rows)(void *ctx, size_t begin, size_t end) {
     const VH_FN(vh_gauss_ctx) *k = ctx;
     const int d = k->d;
-    for (size_t i = begin; i < end; i++) {
-        const R *x_i = k->x + i * d, *mu_i = k->mu + i * d, *s_i = k->sigma + i * d;
-        R acc = 0;
-        for (int j = 0; j < d; j++) {
-            R e = (x_i[j] - mu_i[j]) / s_i[j];
-            acc += (R)-0.5 * e * e - VH_LOG(s_i[j]);
+    const R add = -(R)0.5 * (R)d * VH_LOG_2PI;
+    if (d > VH_FLAT_BLOCK) {
+        for (size_t i = begin; i < end; i++) {
+#pragma clang fp reassociate(on)
+            const R *x_i = k->x + i * d, *mu_i = k->mu + i * d, *s_i = k->sigma + i * d;
+            R acc = 0;
+            for (int j = 0; j < d; j++) {
+                R e = (x_i[j] - mu_i[j]) / s_i[j];
+                acc += (R)-0.5 * e * e - VH_LOG(s_i[j]);
+            }
+            k->out[i] = acc + add;
         }
-        k->out[i] = acc - (R)0.5 * (R)d * VH_LOG_2PI;
+        return;
+    }
+    R t[VH_FLAT_BLOCK];
+    const size_t rows_per = (size_t)(VH_FLAT_BLOCK / d);
+    for (size_t i = begin; i < end; i += rows_per) {
+        const size_t rows = end - i < rows_per ? end - i : rows_per, m = rows * (size_t)d;
+        const R *x = k->x + i * d, *mu = k->mu + i * d, *s = k->sigma + i * d;
+        VH_SIMD_MATH
+        for (size_t j = 0; j < m; j++) {
+            R e = (x[j] - mu[j]) / s[j];
+            t[j] = (R)-0.5 * e * e - VH_LOG(s[j]);
+        }
+        VH_FN(vh_flat_row_sums)(k->out + i, t, rows, d, add);
     }
 }
-#pragma clang fp reassociate(off)
 
 void VH_FN(vh_gaussian_logpdf_forward)(R *logp, const R *x, const R *mu, const R *sigma,
                                        int n, int d) {
@@ -48,7 +87,7 @@ void VH_FN(vh_gaussian_logpdf_forward)(R *logp, const R *x, const R *mu, const R
     vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 30), VH_FN(vh_gaussian_logpdf_rows), &k);
 }
 
-static void VH_FN(vh_gaussian_logpdf_bwd_rows)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_gaussian_logpdf_bwd_rows)(void *ctx, size_t begin, size_t end) {
     const VH_FN(vh_gauss_ctx) *k = ctx;
     const int d = k->d;
     for (size_t i = begin; i < end; i++) {
@@ -86,22 +125,38 @@ void VH_FN(vh_gaussian_sample_backward)(R *dmu, R *dsigma, const R *dz, const R 
     }
 }
 
-#pragma clang fp reassociate(on)
-void VH_FN(vh_gaussian_kl_forward)(R *kl, const R *mu_q, const R *sigma_q, const R *mu_p,
+VH_HOT void VH_FN(vh_gaussian_kl_forward)(R *kl, const R *mu_q, const R *sigma_q, const R *mu_p,
                                    const R *sigma_p, int n, int d) {
-    for (int i = 0; i < n; i++) {
-        R acc = 0;
-        for (int j = 0; j < d; j++) {
-            size_t ij = (size_t)i * d + j;
-            R sq = sigma_q[ij], sp = sigma_p[ij], dm = mu_q[ij] - mu_p[ij];
-            acc += VH_LOG(sp / sq) + (sq * sq + dm * dm) / ((R)2 * sp * sp) - (R)0.5;
+    // Flat blocks of whole rows (see vh_flat_row_sums); a row wider than a block is summed
+    // block by block.
+    R t[VH_FLAT_BLOCK];
+    const size_t rows_per = d <= VH_FLAT_BLOCK ? (size_t)(VH_FLAT_BLOCK / d) : 1;
+    for (size_t i = 0; i < (size_t)n; i += rows_per) {
+        const size_t rows = (size_t)n - i < rows_per ? (size_t)n - i : rows_per;
+        const size_t total = rows * (size_t)d;
+        R wide = 0;  // running sum of a row wider than a block
+        for (size_t b0 = 0; b0 < total; b0 += VH_FLAT_BLOCK) {
+            const size_t m = total - b0 < VH_FLAT_BLOCK ? total - b0 : VH_FLAT_BLOCK;
+            const size_t o = i * (size_t)d + b0;
+            const R *mq = mu_q + o, *sq_ = sigma_q + o, *mp = mu_p + o, *sp_ = sigma_p + o;
+            VH_SIMD_MATH
+            for (size_t j = 0; j < m; j++) {
+                R sq = sq_[j], sp = sp_[j], dm = mq[j] - mp[j];
+                t[j] = VH_LOG(sp / sq) + (sq * sq + dm * dm) / ((R)2 * sp * sp) - (R)0.5;
+            }
+            if (d <= VH_FLAT_BLOCK) {
+                VH_FN(vh_flat_row_sums)(kl + i, t, rows, d, (R)0);
+            } else {
+                R part[1];
+                VH_FN(vh_flat_row_sums)(part, t, 1, (int)m, (R)0);
+                wide += part[0];
+            }
         }
-        kl[i] = acc;
+        if (d > VH_FLAT_BLOCK) kl[i] = wide;
     }
 }
-#pragma clang fp reassociate(off)
 
-void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *dsigma_p,
+VH_HOT void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *dsigma_p,
                                     const R *dkl, const R *mu_q, const R *sigma_q,
                                     const R *mu_p, const R *sigma_p, int n, int d) {
     // forward: kl = log(sp / sq) + (sq^2 + (mq - mp)^2) / (2 sp^2) - 1/2
@@ -125,25 +180,36 @@ typedef struct {
     int d;
 } VH_FN(vh_bern_ctx);
 
-#pragma clang fp reassociate(on)
-static void VH_FN(vh_bernoulli_rows)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_bernoulli_rows)(void *ctx, size_t begin, size_t end) {
     const VH_FN(vh_bern_ctx) *k = ctx;
     const int d = k->d;
-    for (size_t i = begin; i < end; i++) {
-        const R *x_i = k->x + i * d, *l_i = k->logits + i * d;
-        R acc = 0;
-        for (int j = 0; j < d; j++) acc += x_i[j] * l_i[j] - VH_FN(vh_softplus)(l_i[j]);
-        k->out[i] = acc;
+    if (d > VH_FLAT_BLOCK) {
+        for (size_t i = begin; i < end; i++) {
+#pragma clang fp reassociate(on)
+            const R *x_i = k->x + i * d, *l_i = k->logits + i * d;
+            R acc = 0;
+            for (int j = 0; j < d; j++) acc += x_i[j] * l_i[j] - VH_FN(vh_softplus)(l_i[j]);
+            k->out[i] = acc;
+        }
+        return;
+    }
+    R t[VH_FLAT_BLOCK];
+    const size_t rows_per = (size_t)(VH_FLAT_BLOCK / d);
+    for (size_t i = begin; i < end; i += rows_per) {
+        const size_t rows = end - i < rows_per ? end - i : rows_per, m = rows * (size_t)d;
+        const R *x = k->x + i * d, *l = k->logits + i * d;
+        VH_SIMD_MATH
+        for (size_t j = 0; j < m; j++) t[j] = x[j] * l[j] - VH_FN(vh_softplus)(l[j]);
+        VH_FN(vh_flat_row_sums)(k->out + i, t, rows, d, (R)0);
     }
 }
-#pragma clang fp reassociate(off)
 
 void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const R *logits, int n, int d) {
     VH_FN(vh_bern_ctx) k = {logp, NULL, NULL, x, logits, d};
     vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 30), VH_FN(vh_bernoulli_rows), &k);
 }
 
-static void VH_FN(vh_bernoulli_bwd_rows)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_bernoulli_bwd_rows)(void *ctx, size_t begin, size_t end) {
     const VH_FN(vh_bern_ctx) *k = ctx;
     const int d = k->d;
     for (size_t i = begin; i < end; i++) {

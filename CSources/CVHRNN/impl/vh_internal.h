@@ -9,6 +9,15 @@
 #include <cblas.h>
 
 #include "vh_kernels.h"
+#include "vh_fastmath.h"
+
+// Run-time dispatch of hot loops: clang emits an AVX-512 (x86-64-v4), an AVX2+FMA (v3) and a
+// baseline copy and an ifunc picks one at load time (DESIGN §8; no -march needed). ELF only.
+#if defined(__x86_64__) && defined(__clang__) && defined(__ELF__) && !defined(VH_NO_CLONES)
+#define VH_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VH_TARGET_CLONES
+#endif
 
 // Rows per parallel chunk so that a chunk does at least ~32k flops of work: below that the
 // ~0.3 us per-chunk dispatch cost dominates (DESIGN §8).
@@ -19,5 +28,11 @@ static inline size_t vh_grain_rows(size_t flops_per_row) {
 
 // Products n·in·out up to this size take the small-GEMM paths in vh_linear_impl.h.
 #define VH_SMALL_GEMM_WORK ((size_t)1 << 18)
+
+// Vectorise the next loop, ignoring possible memory dependences: only used on loops whose
+// iterations touch disjoint elements (element-wise in-place updates are fine). VH_SIMD_MATH
+// (vh_instantiate.h) is the same for loops calling the math functions: float only, since the
+// double versions call libm and cannot be vectorised.
+#define VH_SIMD _Pragma("clang loop vectorize(assume_safety)")
 
 #endif

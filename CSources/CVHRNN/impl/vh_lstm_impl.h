@@ -10,6 +10,9 @@ typedef struct {
     int hidden;
 } VH_FN(vh_lstm_fwd_ctx);
 
+// Per row: the pre-activations are assembled in gates_i (contiguous 4H, simple vector loops),
+// then one loop over the H units applies the nonlinearities with the gate blocks as four
+// contiguous streams, so each loop vectorises (fast math for float, vh_fastmath.h).
 static inline __attribute__((always_inline)) void
 VH_FN(vh_lstm_fwd_rows)(const VH_FN(vh_lstm_fwd_ctx) *k, size_t begin, size_t end, int has_hyper) {
     const int H = k->hidden, G = 4 * H;
@@ -22,35 +25,68 @@ VH_FN(vh_lstm_fwd_rows)(const VH_FN(vh_lstm_fwd_ctx) *k, size_t begin, size_t en
         const R *bd_i = has_hyper ? sx_i + 2 * G : NULL;
         const R *cp_i = k->c_prev ? k->c_prev + i * H : NULL;
         R *h_i = k->h + i * H, *c_i = k->c + i * H, *g_i = k->gates + i * G;
-        for (int u = 0; u < H; u++) {
-            R a[4];
-            for (int g = 0; g < 4; g++) {
-                int col = g * H + u;
-                R x = has_hyper ? sx_i[col] * wy_i[col] : wy_i[col];
-                if (uh_i) x += has_hyper ? sh_i[col] * uh_i[col] : uh_i[col];
-                if (has_hyper) x += bd_i[col];
-                if (k->b) x += k->b[col];
-                a[g] = x;
+        // a = scale_x . wy + scale_h . uh + bias_dyn + b (plain: wy + uh + b)
+        if (has_hyper) {
+            VH_SIMD
+            for (int col = 0; col < G; col++) g_i[col] = sx_i[col] * wy_i[col];
+            if (uh_i) {
+                VH_SIMD
+                for (int col = 0; col < G; col++) g_i[col] += sh_i[col] * uh_i[col];
             }
-            R ig = VH_FN(vh_sigmoid)(a[0]);
-            R jg = VH_TANH(a[1]);
-            R fg = VH_FN(vh_sigmoid)(a[2] + (R)1);  // forget bias +1, added at run time
-            R og = VH_FN(vh_sigmoid)(a[3]);
-            R c = ig * jg + (cp_i ? fg * cp_i[u] : (R)0);
-            c_i[u] = c;
-            h_i[u] = og * VH_TANH(c);
-            g_i[u] = ig;
-            g_i[H + u] = jg;
-            g_i[2 * H + u] = fg;
-            g_i[3 * H + u] = og;
+            VH_SIMD
+            for (int col = 0; col < G; col++) g_i[col] += bd_i[col];
+        } else {
+            VH_SIMD
+            for (int col = 0; col < G; col++) g_i[col] = wy_i[col];
+            if (uh_i) {
+                VH_SIMD
+                for (int col = 0; col < G; col++) g_i[col] += uh_i[col];
+            }
+        }
+        if (k->b) {
+            const R *b = k->b;
+            VH_SIMD
+            for (int col = 0; col < G; col++) g_i[col] += b[col];
+        }
+        R *gi = g_i, *gj = g_i + H, *gf = g_i + 2 * H, *go = g_i + 3 * H;
+        if (cp_i) {
+            VH_SIMD_MATH
+            for (int u = 0; u < H; u++) {
+                R ig = VH_FN(vh_sigmoid)(gi[u]);
+                R jg = VH_TANH(gj[u]);
+                R fg = VH_FN(vh_sigmoid)(gf[u] + (R)1);  // forget bias +1, added at run time
+                R og = VH_FN(vh_sigmoid)(go[u]);
+                R c = ig * jg + fg * cp_i[u];
+                c_i[u] = c;
+                h_i[u] = og * VH_TANH(c);
+                gi[u] = ig;
+                gj[u] = jg;
+                gf[u] = fg;
+                go[u] = og;
+            }
+        } else {
+            VH_SIMD_MATH
+            for (int u = 0; u < H; u++) {
+                R ig = VH_FN(vh_sigmoid)(gi[u]);
+                R jg = VH_TANH(gj[u]);
+                R fg = VH_FN(vh_sigmoid)(gf[u] + (R)1);
+                R og = VH_FN(vh_sigmoid)(go[u]);
+                R c = ig * jg + (R)0;
+                c_i[u] = c;
+                h_i[u] = og * VH_TANH(c);
+                gi[u] = ig;
+                gj[u] = jg;
+                gf[u] = fg;
+                go[u] = og;
+            }
         }
     }
 }
 
-static void VH_FN(vh_lstm_fwd_plain)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_lstm_fwd_plain)(void *ctx, size_t begin, size_t end) {
     VH_FN(vh_lstm_fwd_rows)((const VH_FN(vh_lstm_fwd_ctx) *)ctx, begin, end, 0);
 }
-static void VH_FN(vh_lstm_fwd_hyper)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_lstm_fwd_hyper)(void *ctx, size_t begin, size_t end) {
     VH_FN(vh_lstm_fwd_rows)((const VH_FN(vh_lstm_fwd_ctx) *)ctx, begin, end, 1);
 }
 
@@ -75,63 +111,101 @@ typedef struct {
 
 // The backward is split over hidden units, not rows: each thread then owns whole columns of
 // db (a sum over rows), so no two threads write the same value and the result does not depend
-// on the thread count.
+// on the thread count. Per row, a thread's unit range is done in blocks: one vector loop
+// computes the four gate gradients da into a small buffer, then one simple loop per output
+// and gate block accumulates them (all contiguous in the unit index).
+#ifndef VH_LSTM_UBLOCK
+#define VH_LSTM_UBLOCK 64  // units per block of the backward's gate-gradient buffer
+#endif
 static inline __attribute__((always_inline)) void
 VH_FN(vh_lstm_bwd_units)(const VH_FN(vh_lstm_bwd_ctx) *k, size_t u_begin, size_t u_end,
                          int has_hyper) {
     const int H = k->hidden, G = 4 * H, n = k->n;
-    for (int i = 0; i < n; i++) {
-        const R *g_i = k->gates + (size_t)i * G;
-        const R *c_i = k->c + (size_t)i * H;
-        const R *cp_i = k->c_prev ? k->c_prev + (size_t)i * H : NULL;
-        const R *dh_i = k->dh + (size_t)i * H;
-        const R *dc_i = k->dc ? k->dc + (size_t)i * H : NULL;
-        const R *wy_i = k->wy ? k->wy + (size_t)i * G : NULL;
-        const R *uh_i = k->uh ? k->uh + (size_t)i * G : NULL;
-        const R *sx_i = has_hyper ? k->hyper + (size_t)i * 3 * G : NULL;
-        R *dwy_i = k->dwy ? k->dwy + (size_t)i * G : NULL;
-        R *duh_i = k->duh ? k->duh + (size_t)i * G : NULL;
-        R *dhy_i = (has_hyper && k->dhyper) ? k->dhyper + (size_t)i * 3 * G : NULL;
-        R *dcp_i = k->dc_prev ? k->dc_prev + (size_t)i * H : NULL;
-        for (size_t uu = u_begin; uu < u_end; uu++) {
-            int u = (int)uu;
-            R ig = g_i[u], jg = g_i[H + u], fg = g_i[2 * H + u], og = g_i[3 * H + u];
-            R cp = cp_i ? cp_i[u] : (R)0;
-            R tc = VH_TANH(c_i[u]);
+    R da[4][VH_LSTM_UBLOCK];
+    for (size_t ub = u_begin; ub < u_end; ub += VH_LSTM_UBLOCK) {
+        const int u0 = (int)ub;
+        const int w = (int)(u_end - ub < VH_LSTM_UBLOCK ? u_end - ub : VH_LSTM_UBLOCK);
+        for (int i = 0; i < n; i++) {
+            const R *g_i = k->gates + (size_t)i * G + u0;
+            const R *gi = g_i, *gj = g_i + H, *gf = g_i + 2 * H, *go = g_i + 3 * H;
+            const R *c_i = k->c + (size_t)i * H + u0;
+            const R *cp_i = k->c_prev ? k->c_prev + (size_t)i * H + u0 : NULL;
+            const R *dh_i = k->dh + (size_t)i * H + u0;
+            const R *dc_i = k->dc ? k->dc + (size_t)i * H + u0 : NULL;
+            R *dcp_i = k->dc_prev ? k->dc_prev + (size_t)i * H + u0 : NULL;
+            R *d0 = da[0], *d1 = da[1], *d2 = da[2], *d3 = da[3];
             // forward: h = o . tanh(c), c = f . c_prev + i . j
-            R dhv = dh_i[u];
-            R dct = (dc_i ? dc_i[u] : (R)0) + dhv * og * ((R)1 - tc * tc);
-            if (dcp_i) dcp_i[u] += dct * fg;
-            R da[4];
-            da[0] = dct * jg * ig * ((R)1 - ig);        // i = sigmoid(a_i)
-            da[1] = dct * ig * ((R)1 - jg * jg);        // j = tanh(a_j)
-            da[2] = dct * cp * fg * ((R)1 - fg);        // f = sigmoid(a_f + 1)
-            da[3] = dhv * tc * og * ((R)1 - og);        // o = sigmoid(a_o)
+            VH_SIMD_MATH
+            for (int u = 0; u < w; u++) {
+                R ig = gi[u], jg = gj[u], fg = gf[u], og = go[u];
+                R cp = cp_i ? cp_i[u] : (R)0;
+                R tc = VH_TANH(c_i[u]);
+                R dhv = dh_i[u];
+                R dct = (dc_i ? dc_i[u] : (R)0) + dhv * og * ((R)1 - tc * tc);
+                if (dcp_i) dcp_i[u] += dct * fg;
+                d0[u] = dct * jg * ig * ((R)1 - ig);        // i = sigmoid(a_i)
+                d1[u] = dct * ig * ((R)1 - jg * jg);        // j = tanh(a_j)
+                d2[u] = dct * cp * fg * ((R)1 - fg);        // f = sigmoid(a_f + 1)
+                d3[u] = dhv * tc * og * ((R)1 - og);        // o = sigmoid(a_o)
+            }
+            // forward: a = scale_x . wy + scale_h . uh + bias_dyn + b
+            const size_t row = (size_t)i * G + (size_t)u0;
             for (int g = 0; g < 4; g++) {
-                int col = g * H + u;
-                // forward: a = scale_x . wy + scale_h . uh + bias_dyn + b
+                const R *dg = da[g];
+                const size_t off = row + (size_t)g * H;
                 if (has_hyper) {
-                    if (dwy_i) dwy_i[col] += da[g] * sx_i[col];
-                    if (duh_i) duh_i[col] += da[g] * sx_i[G + col];
-                    if (dhy_i) {
-                        dhy_i[col] += da[g] * wy_i[col];
-                        if (uh_i) dhy_i[G + col] += da[g] * uh_i[col];
-                        dhy_i[2 * G + col] += da[g];
+                    const R *sx = k->hyper + (size_t)i * 3 * G + (size_t)g * H + u0;
+                    const R *sh = sx + G;
+                    if (k->dwy) {
+                        R *o = k->dwy + off;
+                        VH_SIMD
+                        for (int u = 0; u < w; u++) o[u] += dg[u] * sx[u];
+                    }
+                    if (k->duh) {
+                        R *o = k->duh + off;
+                        VH_SIMD
+                        for (int u = 0; u < w; u++) o[u] += dg[u] * sh[u];
+                    }
+                    if (k->dhyper) {
+                        R *ox = k->dhyper + (size_t)i * 3 * G + (size_t)g * H + u0;
+                        R *oh = ox + G, *ob = ox + 2 * G;
+                        const R *wy = k->wy + off;
+                        VH_SIMD
+                        for (int u = 0; u < w; u++) ox[u] += dg[u] * wy[u];
+                        if (k->uh) {
+                            const R *uh = k->uh + off;
+                            VH_SIMD
+                            for (int u = 0; u < w; u++) oh[u] += dg[u] * uh[u];
+                        }
+                        VH_SIMD
+                        for (int u = 0; u < w; u++) ob[u] += dg[u];
                     }
                 } else {
-                    if (dwy_i) dwy_i[col] += da[g];
-                    if (duh_i) duh_i[col] += da[g];
+                    if (k->dwy) {
+                        R *o = k->dwy + off;
+                        VH_SIMD
+                        for (int u = 0; u < w; u++) o[u] += dg[u];
+                    }
+                    if (k->duh) {
+                        R *o = k->duh + off;
+                        VH_SIMD
+                        for (int u = 0; u < w; u++) o[u] += dg[u];
+                    }
                 }
-                if (k->db) k->db[col] += da[g];
+                if (k->db) {
+                    R *o = k->db + (size_t)g * H + u0;
+                    VH_SIMD
+                    for (int u = 0; u < w; u++) o[u] += dg[u];
+                }
             }
         }
     }
 }
 
-static void VH_FN(vh_lstm_bwd_plain)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_lstm_bwd_plain)(void *ctx, size_t begin, size_t end) {
     VH_FN(vh_lstm_bwd_units)((const VH_FN(vh_lstm_bwd_ctx) *)ctx, begin, end, 0);
 }
-static void VH_FN(vh_lstm_bwd_hyper)(void *ctx, size_t begin, size_t end) {
+VH_HOT static void VH_FN(vh_lstm_bwd_hyper)(void *ctx, size_t begin, size_t end) {
     VH_FN(vh_lstm_bwd_units)((const VH_FN(vh_lstm_bwd_ctx) *)ctx, begin, end, 1);
 }
 

@@ -53,7 +53,8 @@ int VH_FN(vh_gather_rows_backward)(R *din, const R *dout, const int32_t *index, 
     return VH_OK;
 }
 
-static R VH_FN(vh_lse_row)(const R *w, int k, R scale) {
+#pragma clang fp reassociate(on)
+static inline __attribute__((always_inline)) R VH_FN(vh_lse_row)(const R *w, int k, R scale) {
     R mx = -INFINITY;
     for (int j = 0; j < k; j++) mx = scale * w[j] > mx ? scale * w[j] : mx;
     if (mx == -INFINITY || mx == INFINITY) return mx;
@@ -61,12 +62,13 @@ static R VH_FN(vh_lse_row)(const R *w, int k, R scale) {
     for (int j = 0; j < k; j++) acc += VH_EXP(scale * w[j] - mx);
     return mx + VH_LOG(acc);
 }
+#pragma clang fp reassociate(off)
 
-void VH_FN(vh_logsumexp_forward)(R *lse, const R *w, int b, int k) {
+VH_HOT void VH_FN(vh_logsumexp_forward)(R *lse, const R *w, int b, int k) {
     for (int i = 0; i < b; i++) lse[i] = VH_FN(vh_lse_row)(w + (size_t)i * k, k, (R)1);
 }
 
-void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse, int b, int k) {
+VH_HOT void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse, int b, int k) {
     // forward: lse = log sum_k exp(w_k), so dw_k = dlse * exp(w_k - lse) (softmax weights)
     for (int i = 0; i < b; i++) {
         if (!isfinite(lse[i])) continue;
@@ -77,7 +79,7 @@ void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse
     }
 }
 
-void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k) {
+VH_HOT void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k) {
     for (int i = 0; i < b; i++) {
         const R *w_i = w + (size_t)i * k;
         log_ess[i] = (R)2 * VH_FN(vh_lse_row)(w_i, k, (R)1) - VH_FN(vh_lse_row)(w_i, k, (R)2);

@@ -44,6 +44,17 @@ void vh_fill_uniform(double *out, size_t count, uint64_t *state);
 // One SplitMix64 output (advances *state).
 uint64_t vh_splitmix64_next(uint64_t *state);
 
+// ---- self-test of the fast float math used by the float kernels (impl/vh_fastmath.h) ------
+// Sweeps float bit patterns 0, stride, 2 stride, ... < 2^32 (every sign, exponent, NaN, inf)
+// through exp, log, tanh, sigmoid, softplus (in that order) and writes each function's
+// largest error in float ulps against double libm to max_ulp[0..4] (inf if a special value
+// is wrong) and the input that gave it to worst_input[0..4] (may be NULL).
+// level: 0 = baseline x86-64 / generic code, 3 = x86-64-v3 (AVX2+FMA), 4 = x86-64-v4
+// (AVX-512). Returns 0, or -1 if the level is not available on this CPU / platform.
+int vh_fastmath_selftest(int level, uint32_t stride, double *max_ulp, float *worst_input);
+// One fast-math function (0 exp, 1 log, 2 tanh, 3 sigmoid, 4 softplus) at x, baseline path.
+float vh_fastmath_eval(int function, float x);
+
 #define VH_REAL float
 #define VH_FN(name) name##_f32
 #include "vh_kernels_precision.h"
