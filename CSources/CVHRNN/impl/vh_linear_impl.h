@@ -26,7 +26,7 @@ void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
 // small-matrix NoTrans/NoTrans kernel mallocs a scratch buffer on every call, which would put
 // an allocation in the training time loop; at these sizes this loop (one axpy per (row, out),
 // vectorised over in) is as fast as the BLAS call anyway.
-static void VH_FN(vh_gemm_nn_small)(R *dx, const R *dy, const R *w, int n, int in_dim, int out_dim,
+VH_HOT static void VH_FN(vh_gemm_nn_small)(R *dx, const R *dy, const R *w, int n, int in_dim, int out_dim,
                                     int ws) {
     for (int i = 0; i < n; i++) {
         R *dx_i = dx + (size_t)i * in_dim;
