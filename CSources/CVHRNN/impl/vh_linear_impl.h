@@ -24,17 +24,35 @@ void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
 
 // dx (n, in) += dy (n, out) W (out, in; row stride ws), for small products. OpenBLAS 0.3.21's
 // small-matrix NoTrans/NoTrans kernel mallocs a scratch buffer on every call, which would put
-// an allocation in the training time loop; at these sizes this loop (one axpy per (row, out),
-// vectorised over in) is as fast as the BLAS call anyway.
+// an allocation in the training time loop. Here each row's dx is built in tiles of
+// VH_NN_TILE columns held in registers across the whole sum over `out` (a plain axpy per
+// (row, out) would reload and store dx_i out times).
+#define VH_NN_TILE 32
 VH_HOT static void VH_FN(vh_gemm_nn_small)(R *dx, const R *dy, const R *w, int n, int in_dim, int out_dim,
-                                    int ws) {
+                                           int ws) {
     for (int i = 0; i < n; i++) {
         R *dx_i = dx + (size_t)i * in_dim;
         const R *dy_i = dy + (size_t)i * out_dim;
-        for (int o = 0; o < out_dim; o++) {
-            const R a = dy_i[o];
-            const R *w_o = w + (size_t)o * ws;
-            for (int j = 0; j < in_dim; j++) dx_i[j] += a * w_o[j];
+        for (int j0 = 0; j0 < in_dim; j0 += VH_NN_TILE) {
+            const int width = in_dim - j0 < VH_NN_TILE ? in_dim - j0 : VH_NN_TILE;
+            R acc[VH_NN_TILE];
+            if (width == VH_NN_TILE) {
+                for (int j = 0; j < VH_NN_TILE; j++) acc[j] = dx_i[j0 + j];
+                for (int o = 0; o < out_dim; o++) {
+                    const R a = dy_i[o];
+                    const R *w_o = w + (size_t)o * ws + j0;
+                    for (int j = 0; j < VH_NN_TILE; j++) acc[j] += a * w_o[j];
+                }
+                for (int j = 0; j < VH_NN_TILE; j++) dx_i[j0 + j] = acc[j];
+            } else {
+                for (int j = 0; j < width; j++) acc[j] = dx_i[j0 + j];
+                for (int o = 0; o < out_dim; o++) {
+                    const R a = dy_i[o];
+                    const R *w_o = w + (size_t)o * ws + j0;
+                    for (int j = 0; j < width; j++) acc[j] += a * w_o[j];
+                }
+                for (int j = 0; j < width; j++) dx_i[j0 + j] = acc[j];
+            }
         }
     }
 }
@@ -70,7 +88,8 @@ void VH_FN(vh_relu_backward)(R *din, const R *dout, const R *out, size_t count) 
     for (size_t i = 0; i < count; i++) din[i] += out[i] > 0 ? dout[i] : (R)0;
 }
 
-void VH_FN(vh_relu_backward_inplace)(R *d, const R *out, size_t count) {
+VH_HOT void VH_FN(vh_relu_backward_inplace)(R *d, const R *out, size_t count) {
+    VH_SIMD
     for (size_t i = 0; i < count; i++) d[i] = out[i] > 0 ? d[i] : (R)0;
 }
 

@@ -113,10 +113,15 @@ void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const
 }
 
 void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state) {
-    for (size_t i = 0; i < count; i++) {
+    // Box-Muller: each pair of uniforms gives two normals (r cos, r sin); an odd count drops
+    // the last sine, so the stream position depends only on `count`.
+    const double two_pi = 2.0 * 3.14159265358979323846;
+    for (size_t i = 0; i < count; i += 2) {
         double u1 = 1.0 - (double)(vh_splitmix64_next(state) >> 11) * 0x1.0p-53;
         double u2 = (double)(vh_splitmix64_next(state) >> 11) * 0x1.0p-53;
-        out[i] = (R)(sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2));
+        double r = sqrt(-2.0 * log(u1)), angle = two_pi * u2;
+        out[i] = (R)(r * cos(angle));
+        if (i + 1 < count) out[i + 1] = (R)(r * sin(angle));
     }
 }
 

@@ -151,8 +151,8 @@ void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const
 
 // ---- noise ---------------------------------------------------------------------------------
 // count standard normals from the SplitMix64 stream *state (advanced in place): Box-Muller on
-// two 53-bit uniforms, second value discarded -- the same stream as Swift's SplitMix64 +
-// nextStandardNormal(), so C and Swift draws agree bit for bit in double.
+// pairs of 53-bit uniforms, both values used (an odd count drops the last one), so the stream
+// advances by 2·ceil(count/2) outputs whatever the precision.
 void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state);
 
 // ---- optimiser ----------------------------------------------------------------------------

@@ -22,6 +22,8 @@ public struct SequenceBatch<Scalar: KernelScalar> {
     /// Pads `indices` of `split` into one batch.
     /// - Throws: ``DataFileError``-free: a precondition failure only for programmer errors;
     ///   empty sequences are rejected with ``BatchError``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(split: SequenceSplit, indices: [Int], noiseKeys: [UInt64]? = nil) throws {
         precondition(!indices.isEmpty, "a batch needs at least one sequence")
         let d = split.dataDim

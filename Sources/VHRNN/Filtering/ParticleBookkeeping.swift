@@ -77,7 +77,7 @@ enum ParticleBookkeeping {
                                           uniforms: UnsafeBufferPointer(start: uniforms + b * K, count: K), into: rows)
                 for k in 0..<K { rows[k] += Int32(b * K) }
             }
-            (weights + b * K).update(repeating: 0, count: K)
+            (weights + b * K).zero(count: K)
         }
         return outcome
     }

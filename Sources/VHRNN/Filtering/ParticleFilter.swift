@@ -29,6 +29,8 @@ public final class ParticleFilter<S: KernelScalar> {
     /// - Parameters:
     ///   - keepTape: keep every step's activations for ``backward(boundGradients:)``.
     ///   - replay: resampling decisions and ancestors to reuse instead of drawing them.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func run(batch: SequenceBatch<S>, settings: FilterSettings, seed: UInt64, keepTape: Bool = false,
                     replay: AncestorPlan? = nil) -> FilterResult {
         let a = model.architecture
@@ -65,7 +67,7 @@ public final class ParticleFilter<S: KernelScalar> {
             w.logZ[b] = 0
             w.lengths[b] = batch.lengths[b]
         }
-        w.weights.update(repeating: 0, count: N)
+        w.weights.zero(count: N)
         w.resampled.update(repeating: 0, count: T * B)
         w.gathered.update(repeating: false, count: T)
         var events = 0

@@ -16,6 +16,8 @@ extension ParticleFilter {
 
     /// ``backward(boundGradients:)`` into another gradient arena of the model's layout (data-
     /// parallel training gives each worker its own and sums them).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     func backward(boundGradients: [Double], into g: UnsafeMutablePointer<S>) {
         guard let settings = lastSettings, let w = workspace, w.withTape, let gradSlab = w.gradSlab,
               let sequenceGrad = w.sequenceGrad else {
@@ -28,9 +30,9 @@ extension ParticleFilter {
         let (Z, D, E) = (c.latentDim, c.dataDim, c.encodedDim)
         let sigmaMin = S(c.sigmaMin)
 
-        w.stateGradOut.update(repeating: 0, count: w.stateSize)
-        w.weightGrad.update(repeating: 0, count: N)
-        sequenceGrad.update(repeating: 0, count: w.sequenceSize)
+        w.stateGradOut.zero(count: w.stateSize)
+        w.weightGrad.zero(count: N)
+        sequenceGrad.zero(count: w.sequenceSize)
         let dBound = w.scratch, lse = w.scratch + B
 
         for t in stride(from: T - 1, through: 0, by: -1) {
@@ -40,7 +42,7 @@ extension ParticleFilter {
             // Events after step t set the weight gradient of the segment that ends here.
             for b in 0..<B where mask[b] != 0 && (t == w.lengths[b] - 1 || w.resampled[t * B + b] != 0) {
                 let dw = w.weightGrad + b * K, wb = UnsafePointer(slab.at(s.weights) + b * K)
-                dw.update(repeating: 0, count: K)
+                dw.zero(count: K)
                 if settings.bound == .elbo {
                     // forward: bound = mean_k w
                     dw.update(repeating: S(boundGradients[b] / Double(K)), count: K)
@@ -52,8 +54,8 @@ extension ParticleFilter {
                 }
             }
 
-            gradSlab.update(repeating: 0, count: w.slabSize)
-            w.stateGradIn.update(repeating: 0, count: w.stateSize)
+            gradSlab.zero(count: w.slabSize)
+            w.stateGradIn.zero(count: w.stateSize)
             let dOut = w.stateGradOut, dIn = w.stateGradIn
             let state = stateInputs(t)
             let hIn = UnsafePointer(state.h)
@@ -147,7 +149,7 @@ extension ParticleFilter {
             // resampling (scatter-add into the parents), else directly.
             if t > 0 {
                 if w.gathered[t] {
-                    dOut.update(repeating: 0, count: w.stateSize)
+                    dOut.zero(count: w.stateSize)
                     let anc = UnsafePointer(w.ancestors + t * N)
                     func scatter(_ slot: Slot) {
                         S.gatherRowsBackward(dOut.at(slot), UnsafePointer(dIn.at(slot)), anc, n: N, inRows: N,

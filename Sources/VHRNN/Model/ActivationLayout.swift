@@ -25,3 +25,12 @@ struct SlabLayout {
 extension UnsafeMutablePointer {
     @inline(__always) func at(_ slot: Slot) -> UnsafeMutablePointer<Pointee> { self + slot.offset }
 }
+
+extension UnsafeMutablePointer where Pointee: KernelScalar {
+    /// Sets `count` scalars to +0 with one memset. (Generic `update(repeating:count:)` runs an
+    /// element-by-element value-witness loop when the caller is not specialised.)
+    @inline(__always) func zero(count: Int) {
+        UnsafeMutableRawPointer(self).initializeMemory(as: UInt8.self, repeating: 0,
+                                                       count: count * MemoryLayout<Pointee>.stride)
+    }
+}

@@ -64,7 +64,7 @@ public final class ParameterStore<Scalar: KernelScalar> {
         return Array(UnsafeBufferPointer(start: values + t.offset, count: t.count))
     }
 
-    func zeroGradients() { gradients.update(repeating: 0, count: count) }
+    func zeroGradients() { gradients.zero(count: count) }
 
     /// Global L2 norm of the gradient arena.
     func gradientNorm() -> Double { Scalar.sumSquares(UnsafePointer(gradients), count: count).squareRoot() }

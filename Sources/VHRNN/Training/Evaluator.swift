@@ -24,6 +24,8 @@ public enum Evaluator {
     ///   - bounds: which bounds to compute (each is its own pass; the same seed gives them the
     ///     same noise).
     ///   - maxRows: cap on sequences × particles per pass (K = 1024 runs one sequence at a time).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func evaluate<S: KernelScalar>(
         model: SequenceModel<S>, split: SequenceSplit, particles: Int, bounds: [BoundKind] = BoundKind.allCases,
         criterion: ResamplingCriterion = .default, scheme: ResamplingScheme = .multinomial, seed: UInt64 = 0,

@@ -159,6 +159,8 @@ public final class Trainer<S: KernelScalar> {
     /// `indices`, with the noise of the current step; returns the loss −mean_b(bound_b / T_b).
     /// ``run(shouldStop:progress:)`` calls this once per step; benchmarks call it directly.
     @discardableResult
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func trainStep(indices: [Int]) throws -> Double {
         let settings = FilterSettings(bound: options.bound, particleCount: options.particles,
                                       criterion: options.criterion, scheme: options.scheme)
@@ -186,7 +188,7 @@ public final class Trainer<S: KernelScalar> {
             DispatchQueue.concurrentPerform(iterations: workerCount) { w in
                 let part = Array(indices[(w * chunk)..<min((w + 1) * chunk, indices.count)])
                 let target = w == 0 ? store.gradients : workers[w].gradients
-                if w > 0 { target.update(repeating: 0, count: store.count) }
+                if w > 0 { target.zero(count: store.count) }
                 (outcomes.baseAddress! + w).initialize(to: Result {
                     try workers[w].step(model: model, split: split, indices: part, settings: settings, seed: seed,
                                         batchSize: b, gradients: target)
@@ -282,6 +284,8 @@ final class TrainingWorker<S: KernelScalar> {
 
     /// Filters `indices`, backpropagates −Σ_b bound_b / (B·T_b) into `gradients`; returns this
     /// share's part of the loss.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     func step(model: SequenceModel<S>, split: SequenceSplit, indices: [Int], settings: FilterSettings, seed: UInt64,
               batchSize: Double, gradients target: UnsafeMutablePointer<S>) throws -> Double {
         let batch = try SequenceBatch<S>(split: split, indices: indices)
