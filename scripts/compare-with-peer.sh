@@ -14,10 +14,11 @@
 #   PEER_ONLY    comma-separated peer configurations (bench.py --only), e.g. jsb-vrnn32
 #   SKIP_PEER=1  reuse $OUT/peer.json from an earlier run
 #   BENCH_ARGS   extra arguments for our bench (e.g. --quick)
-#   OMP_WAIT_POLICY  exported to both sides; default PASSIVE. With OpenMP's default (spinning
-#                idle threads), PyTorch's 2 threads collapse when the cores are shared: on this
-#                machine, at load ~7, one small Linear+ReLU took 1.6 ms instead of 30 µs. Set
-#                OMP_WAIT_POLICY= (empty) to keep the runtime's default on a quiet machine.
+#   OMP_WAIT_POLICY  unset by default (each runtime's own default: OpenMP threads spin while
+#                idle). Set OMP_WAIT_POLICY=PASSIVE (exported to both sides) when the cores are
+#                busy with other work: PyTorch's spinning threads then collapse (here, at load ~7,
+#                one small Linear+ReLU took 1.6 ms instead of 30 µs). On a quiet machine PASSIVE
+#                costs the peer 3-7x (a thread wake-up per op), so do not use it there.
 #
 # Outputs in $OUT: ours.json/ours.log, peer.json/peer_table.md/peer.log, ratio.md.
 # Both sides use all cores (the peer fixes 2 threads); other load on the machine skews both, so
@@ -31,8 +32,7 @@ PEER_MODES=${PEER_MODES:-eager,compile}
 OUT=${OUT:-/tmp/vhrnn-compare-$(date +%Y%m%d-%H%M%S)}
 BACKEND=${BACKEND:-dispatch}
 BENCH_ARGS=${BENCH_ARGS:-}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
-[ -n "$OMP_WAIT_POLICY" ] || unset OMP_WAIT_POLICY
+if [ -n "${OMP_WAIT_POLICY:-}" ]; then export OMP_WAIT_POLICY; else unset OMP_WAIT_POLICY; fi
 mkdir -p "$OUT"
 echo "output folder: $OUT   OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(runtime default)}   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
