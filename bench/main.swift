@@ -1,10 +1,14 @@
-// main.swift — `swift run -c release bench [--filter SUBSTR] [--quick] [--json PATH] [--threads N]`
+// main.swift — `swift run -c release bench [options]`
 //
-// Times every float32 kernel forward/backward pair of the C core at the paper's sizes and
-// prints one line per kernel x shape: median time per call (µs), GFLOP/s from an analytic flop
-// count and GB/s from an analytic byte count (conventions in KernelBench.swift and the header).
+// Three sections, all run by default, in this order:
+//   1. workloads (WorkloadBench.swift): FIVO training steps and evaluation passes of whole models
+//      at the paper's configurations, each row in a fresh child process (`--one ROW`);
+//   2. scaling: time vs particles K, sequence length T and hidden size H (short, < ~30 s);
+//   3. kernels (KernelBench.swift / KernelMain.swift): every C kernel forward/backward pair.
+// The machine's nominal fp32 peak (MachinePeak.swift) is printed first.
 import CVHRNN
 import Foundation
+import VHRNN
 
 // ---- options (hand-parsed: the bench target has no dependencies beyond the package) -------
 
@@ -13,16 +17,39 @@ struct Options {
     var quick = false
     var jsonPath: String?
     var threads: Int?
+    var workloadsOnly = false
+    var kernelsOnly = false
+    var scalingOnly = false
+    var noScaling = false
+    var one: String?
+    var timing: String?
 }
 
 func usage() -> String {
     """
     usage: bench [--filter SUBSTR] [--quick] [--json PATH] [--threads N]
-      --filter SUBSTR  only kernels whose name contains SUBSTR (e.g. lstm, gaussian, linear)
-      --quick          shorter samples (>= 0.5 ms, median of 7) instead of >= 2 ms, median of 11
-      --json PATH      also write the results as JSON to PATH
+                 [--workloads-only] [--kernels-only] [--scaling] [--no-scaling]
+      (default)        workloads, then the scaling sweep, then the kernel micro-benchmark
+      --workloads-only the workload rows only (training and evaluation at the paper's sizes)
+      --kernels-only   the kernel micro-benchmark only
+      --scaling        the scaling sweep (K, T, H); alone, or with --workloads-only / --kernels-only
+      --no-scaling     the default run without the scaling sweep
+      --filter SUBSTR  only rows whose label contains SUBSTR: workload labels are task/cfg/B/K/T
+                       (e.g. train/jsb-vrnn32/B4/K4/T100, so "eval", "vhrnn14", "K1024" work),
+                       scaling labels scaling-X/<workload label>, kernels their name
+                       (e.g. lstm, gaussian, linear)
+      --quick          shorter samples (workloads: repeats >= 0.1 s, median of 5;
+                       kernels: >= 0.5 ms, median of 7)
+      --json PATH      also write one JSON document to PATH: `results` (workload rows, the
+                       PyTorch peer's field names), `scaling`, `kernels`, machine and peak
       --threads N      set the kernel thread count and OpenBLAS threads to N (default: as found)
+      --one ROW        (internal) measure one workload task:cfg:B:K:T and print one JSON line
     """
+}
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write("bench: \(message)\n".data(using: .utf8)!)
+    exit(code)
 }
 
 func parseOptions(_ args: [String]) -> Options {
@@ -30,11 +57,12 @@ func parseOptions(_ args: [String]) -> Options {
     var i = 1
     func value(_ flag: String) -> String {
         i += 1
-        guard i < args.count else {
-            FileHandle.standardError.write("bench: \(flag) needs a value\n\(usage())\n".data(using: .utf8)!)
-            exit(2)
-        }
+        guard i < args.count else { fail("\(flag) needs a value\n\(usage())") }
         return args[i]
+    }
+    func threads(_ s: String) -> Int {
+        guard let t = Int(s), t >= 1 else { fail("--threads needs an integer >= 1") }
+        return t
     }
     while i < args.count {
         let a = args[i]
@@ -42,219 +70,224 @@ func parseOptions(_ args: [String]) -> Options {
         case "--filter": o.filter = value(a)
         case "--quick": o.quick = true
         case "--json": o.jsonPath = value(a)
-        case "--threads":
-            guard let t = Int(value(a)), t >= 1 else {
-                FileHandle.standardError.write("bench: --threads needs an integer >= 1\n".data(using: .utf8)!)
-                exit(2)
-            }
-            o.threads = t
+        case "--threads": o.threads = threads(value(a))
+        case "--workloads-only": o.workloadsOnly = true
+        case "--kernels-only": o.kernelsOnly = true
+        case "--scaling": o.scalingOnly = true
+        case "--no-scaling": o.noScaling = true
+        case "--one": o.one = value(a)
+        case "--timing": o.timing = value(a)
         case "-h", "--help":
             print(usage())
             exit(0)
         default:
             if a.hasPrefix("--filter=") { o.filter = String(a.dropFirst("--filter=".count)) }
             else if a.hasPrefix("--json=") { o.jsonPath = String(a.dropFirst("--json=".count)) }
-            else if a.hasPrefix("--threads="), let t = Int(a.dropFirst("--threads=".count)), t >= 1 { o.threads = t }
-            else {
-                FileHandle.standardError.write("bench: unknown argument '\(a)'\n\(usage())\n".data(using: .utf8)!)
-                exit(2)
-            }
+            else if a.hasPrefix("--threads=") { o.threads = threads(String(a.dropFirst("--threads=".count))) }
+            else { fail("unknown argument '\(a)'\n\(usage())") }
         }
         i += 1
     }
     return o
 }
 
-// ---- environment ----------------------------------------------------------------------------
-
-func cpuModel() -> String {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
-        return "unknown"
-    }
-    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-        if let colon = line.firstIndex(of: ":") {
-            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-    }
-    return "unknown"
-}
-
-// ---- output helpers -------------------------------------------------------------------------
-
-func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-    if s.count >= width { return s }
-    let fill = String(repeating: " ", count: width - s.count)
-    return right ? fill + s : s + fill
-}
-
-func fmt(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }
-
-/// Time per call in µs with ~3 significant digits.
-func fmtMicros(_ seconds: Double) -> String {
-    let us = seconds * 1e6
-    if us < 1 { return fmt(us, 3) }
-    if us < 10 { return fmt(us, 2) }
-    if us < 100 { return fmt(us, 1) }
-    return fmt(us, 0)
-}
-
-func fmtRate(_ perSecond: Double) -> String {
-    if perSecond == 0 { return "-" }
-    let g = perSecond / 1e9
-    return g < 10 ? fmt(g, 2) : fmt(g, 1)
-}
-
-struct DirectionResult: Codable {
-    var medianMicros: Double
-    var minMicros: Double
-    var maxMicros: Double
-    var relativeIQR: Double
-    var repsPerSample: Int
-    var samples: Int
-    var flopsPerCall: Double
-    var bytesPerCall: Double
-    var gflops: Double
-    var gbytesPerSecond: Double
-
-    init(_ m: Measurement, _ d: Direction) {
-        medianMicros = m.median * 1e6
-        minMicros = m.min * 1e6
-        maxMicros = m.max * 1e6
-        relativeIQR = m.relativeIQR
-        repsPerSample = m.repsPerSample
-        samples = m.perCallSeconds.count
-        flopsPerCall = d.flops
-        bytesPerCall = d.bytes
-        gflops = d.flops / m.median / 1e9
-        gbytesPerSecond = d.bytes / m.median / 1e9
+func timingNamed(_ name: String) -> WorkloadTiming {
+    switch name {
+    case "full": return .full
+    case "quick": return .quick
+    case "scaling": return .scaling
+    case "scaling-quick": return .scalingQuick
+    default: fail("unknown --timing '\(name)' (full, quick, scaling, scaling-quick)")
     }
 }
 
-struct CaseResult: Codable {
-    var kernel: String
-    var n: Int?
-    var dims: String
-    var forward: DirectionResult
-    var backward: DirectionResult?
+func makeEncoder(pretty: Bool) -> JSONEncoder {
+    let e = JSONEncoder()
+    e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return e
 }
-
-struct Report: Codable {
-    var date: String
-    var cpu: String
-    var logicalCPUs: Int
-    var threads: Int
-    var parallelBackend: String
-    var blasThreads: Int
-    var precision: String
-    var quick: Bool
-    var targetSampleMillis: Double
-    var samplesPerMeasurement: Int
-    var flopConvention: String
-    var results: [CaseResult]
-}
-
-// ---- run ------------------------------------------------------------------------------------
 
 let options = parseOptions(CommandLine.arguments)
 if let t = options.threads {
     vh_set_thread_count(Int32(t))
     vh_set_blas_threads(Int32(t))
 }
-let timing = options.quick ? TimingConfig.quick : TimingConfig.full
-let kernels = allKernels().filter { k in options.filter.map { k.name.contains($0) } ?? true }
-if kernels.isEmpty {
-    FileHandle.standardError.write("bench: no kernel name contains '\(options.filter ?? "")'\n".data(using: .utf8)!)
-    exit(1)
+
+// ---- child mode: one workload row, one JSON line --------------------------------------------
+
+if let arg = options.one {
+    guard let spec = WorkloadSpec(argument: arg) else { fail("--one needs task:cfg:B:K:T, got '\(arg)'") }
+    do {
+        let r = try runWorkload(spec, timing: timingNamed(options.timing ?? "full"), peak: MachinePeak.detect())
+        print(String(decoding: try makeEncoder(pretty: false).encode(r), as: UTF8.self))
+        exit(0)
+    } catch {
+        fail("\(spec.label): \(error)", code: 1)
+    }
 }
+
+// ---- sections --------------------------------------------------------------------------------
+
+let explicitSections = options.workloadsOnly || options.kernelsOnly || options.scalingOnly
+let runWorkloads = explicitSections ? options.workloadsOnly : true
+let runScaling = explicitSections ? options.scalingOnly : !options.noScaling
+let runKernels = explicitSections ? options.kernelsOnly : true
+
+func matches(_ label: String) -> Bool { options.filter.map { label.contains($0) } ?? true }
+let workloads = runWorkloads ? mainWorkloads.filter { matches($0.label) } : []
+let sweeps: [ScalingSweep] = runScaling ? scalingSweeps.compactMap { s in
+    var s = s
+    s.rows = s.rows.filter { matches("scaling-\(s.name)/\($0.spec.label)") }
+    return s.rows.isEmpty ? nil : s
+} : []
+let kernels = runKernels ? allKernels().filter { matches($0.name) } : []
+if workloads.isEmpty && sweeps.isEmpty && kernels.isEmpty {
+    fail("nothing matches '\(options.filter ?? "")' in the selected sections", code: 1)
+}
+
+// ---- environment -----------------------------------------------------------------------------
 
 let dateString: String = {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
     return f.string(from: Date())
 }()
-let cpu = cpuModel()
-let logicalCPUs = ProcessInfo.processInfo.activeProcessorCount
-let threads = Int(vh_thread_count())
-let backend = String(cString: vh_parallel_backend())
-let blasThreads = Int(vh_blas_thread_count())
-let flopConvention = "1 flop per +,-,*,/,max,compare; exp/log/tanh/sigmoid/softplus/sqrt count 1 each"
+func loadAverage() -> [Double] {
+    var l = [0.0, 0.0, 0.0]
+    _ = getloadavg(&l, 3)
+    return l
+}
+let peak = MachinePeak.detect()
+let loadBefore = loadAverage()
 
 #if DEBUG
 print("WARNING: debug build — run `swift run -c release bench` for meaningful numbers\n")
 #endif
-print("VHRNN kernel benchmark — float32 (speed precision)")
+print("VHRNN benchmark — float32")
 print("date:     \(dateString)")
-print("cpu:      \(cpu) (\(logicalCPUs) logical CPUs online)")
-print("threads:  vh_thread_count=\(threads)  backend=\(backend)  blas_threads=\(blasThreads)")
-print("timing:   warm-up, then median of \(timing.samples) samples, each >= "
-      + "\(fmt(Double(timing.targetSampleNanos) / 1e6, 1)) ms of back-to-back calls\(options.quick ? " (--quick)" : "")")
-print("flops:    \(flopConvention)")
-print("bytes:    4 per float/index touched per call; += outputs count read+write (L1/L2-resident, not DRAM)")
-print("")
-print("flop count per call (n rows, H hidden, d/m/w columns, B sequences x K particles, P params):")
-for k in kernels {
-    print("  \(pad(k.name, 18)) fwd \(pad(k.fwdFlops, 22)) bwd \(k.bwdFlops)")
-}
-print("")
+print("cpu:      \(peak.cpu) (\(ProcessInfo.processInfo.activeProcessorCount) logical CPUs online)")
+print("threads:  vh_thread_count=\(vh_thread_count())  backend=\(String(cString: vh_parallel_backend()))  "
+      + "blas_threads=\(vh_blas_thread_count())")
+peak.printSummary()
+print("load:     \(loadBefore.map { fmt($0, 2) }.joined(separator: " ")) (1/5/15 min) — cores may be shared; "
+      + "treat differences under ~10% as noise")
 
-let header = pad("kernel", 18) + pad("n", 6, right: true) + "  " + pad("dims", 14)
-    + pad("fwd µs", 10, right: true) + pad("GFLOP/s", 9, right: true) + pad("GB/s", 8, right: true)
-    + pad("bwd µs", 10, right: true) + pad("GFLOP/s", 9, right: true) + pad("GB/s", 8, right: true)
-print(header)
-print(String(repeating: "-", count: header.count))
+// ---- 1. workloads ----------------------------------------------------------------------------
 
-var results: [CaseResult] = []
-var blackhole = 0.0
-var noisy = false
-let started = nowNanos()
-
-for spec in kernels {
-    for make in spec.cases {
-        let c = make()
-        let mf = measure(timing, c.fwd.run)
-        let fwd = DirectionResult(mf, c.fwd)
-        var bwd: DirectionResult?
-        if let b = c.bwd {
-            bwd = DirectionResult(measure(timing, b.run), b)
-        }
-        blackhole += c.pool.checksum()
-        results.append(CaseResult(kernel: c.kernel, n: c.n, dims: c.dims, forward: fwd, backward: bwd))
-
-        // A trailing '~' marks a measurement whose interquartile range exceeds 10% of its median.
-        func cols(_ r: DirectionResult?) -> String {
-            guard let r else {
-                return pad("-", 10, right: true) + pad("", 9) + pad("", 8)
-            }
-            let mark = r.relativeIQR > 0.10 ? "~" : " "
-            if mark == "~" { noisy = true }
-            return pad(fmtMicros(r.medianMicros * 1e-6) + mark, 10, right: true)
-                + pad(fmtRate(r.gflops * 1e9), 9, right: true)
-                + pad(fmtRate(r.gbytesPerSecond * 1e9), 8, right: true)
-        }
-        let nCol = c.n.map { String($0) } ?? "-"
-        print(pad(c.kernel, 18) + pad(nCol, 6, right: true) + "  " + pad(c.dims, 14) + cols(fwd) + cols(bwd))
+let childTiming = options.quick ? "quick" : "full"
+var workloadResults: [WorkloadResult] = []
+if !workloads.isEmpty {
+    let t = timingNamed(childTiming)
+    print("")
+    print("workloads: FIVO, T = 100 unless noted; training = forward + backward + Adam (Trainer.trainStep), "
+          + "evaluation = forward only (ParticleFilter.run, no tape)")
+    print("timing:    each row in a fresh process; first call + \(t.warmup) warm-up calls, then median of "
+          + "\(t.repeats) repeats of n calls, each repeat >= \(fmt(t.minRunSeconds, 2)) s"
+          + (options.quick ? " (--quick)" : ""))
+    print("flops:     matrix work only, 2·in·out per linear layer per row: "
+          + "forward = T·B·(K·F_particle + F_sequence), training = 3 × forward")
+    print("           (F_particle: prior, proposal, phi_z, emission, recurrence [+ theta, its head, omega]; "
+          + "F_sequence: phi_x)")
+    print("RSS MB:    peak resident set of the row's process (getrusage ru_maxrss); "
+          + "work MB: particle-filter buffers (training: with the tape)")
+    print("")
+    let header = workloadHeader()
+    print(header)
+    print(String(repeating: "-", count: header.count))
+    for spec in workloads {
+        let r = runInChild(spec, timingFlag: childTiming, threads: options.threads)
+        workloadResults.append(r)
+        print(workloadLine(r))
         fflush(stdout)
+    }
+    print("~ = max − min of the repeats > 10% of the median (shared cores?)")
+    print("")
+    print("flops per iteration (F_particle + F_sequence per step):")
+    var seen = Set<String>()
+    for r in workloadResults where r.error == nil && seen.insert(r.cfg).inserted {
+        print("  \(pad(r.cfg, 19)) F_particle = \(r.flops_per_particle_step)  F_sequence = \(r.flops_per_sequence_step)"
+              + "  params = \(r.params)")
     }
 }
 
-let elapsed = Double(nowNanos() - started) * 1e-9
-print("")
-if noisy { print("~ = noisy: interquartile range of the samples > 10% of the median (shared cores?)") }
-print("checksum: \(blackhole.isFinite ? String(format: "%.6e", blackhole) : "\(blackhole)")   total: \(fmt(elapsed, 1)) s")
+// ---- 2. scaling ------------------------------------------------------------------------------
+
+var scalingResults: [ScalingRow] = []
+if !sweeps.isEmpty {
+    let started = nowNanos()
+    print("")
+    let st = timingNamed(options.quick ? "scaling-quick" : "scaling")
+    print("scaling sweep (short timing: first call + \(st.warmup) warm-up, median of \(st.repeats) repeats "
+          + ">= \(fmt(st.minRunSeconds, 2)) s; each row in a fresh process)")
+    for sweep in sweeps {
+        var rows: [ScalingRow] = []
+        for (x, spec) in sweep.rows {
+            let r = runInChild(spec, timingFlag: options.quick ? "scaling-quick" : "scaling", threads: options.threads)
+            rows.append(ScalingRow(sweep: sweep.name, x: x, result: r))
+        }
+        printScalingTable(sweep, rows)
+        fflush(stdout)
+        scalingResults += rows
+    }
+    print("")
+    print("complexity: time ∝ T · K · B · F_particle (training and evaluation alike; + T · B · F_sequence for phi_x);")
+    print("            memory: training tape ∝ T · B · K, evaluation O(B · K) (no tape).  scaling total: "
+          + "\(fmt(seconds(started), 1)) s")
+}
+
+// ---- 3. kernels ------------------------------------------------------------------------------
+
+var kernelOutput: (settings: KernelSettings, results: [CaseResult])?
+if !kernels.isEmpty {
+    print("")
+    kernelOutput = runKernelBench(kernels, quick: options.quick)
+}
+
+// ---- JSON ------------------------------------------------------------------------------------
+
+struct MachineInfo: Codable {
+    var cpu: String
+    var logical_cpus: Int
+    var threads: Int
+    var blas_threads: Int
+    var backend: String
+    var loadavg_before: [Double]
+    var loadavg_after: [Double]
+    var kernel: String
+}
+
+struct BenchDocument: Codable {
+    var date: String
+    var machine: MachineInfo
+    var peak: MachinePeak
+    var flop_formula: String
+    var workload_timing: WorkloadTiming?
+    var results: [WorkloadResult]
+    var scaling: [ScalingRow]
+    var kernel_settings: KernelSettings?
+    var kernels: [CaseResult]
+}
 
 if let path = options.jsonPath {
-    let report = Report(
-        date: dateString, cpu: cpu, logicalCPUs: logicalCPUs, threads: threads,
-        parallelBackend: backend, blasThreads: blasThreads, precision: "float32",
-        quick: options.quick, targetSampleMillis: Double(timing.targetSampleNanos) / 1e6,
-        samplesPerMeasurement: timing.samples, flopConvention: flopConvention, results: results)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    var uts = utsname()
+    uname(&uts)
+    let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let doc = BenchDocument(
+        date: dateString,
+        machine: MachineInfo(cpu: peak.cpu, logical_cpus: ProcessInfo.processInfo.activeProcessorCount,
+                             threads: Int(vh_thread_count()), blas_threads: Int(vh_blas_thread_count()),
+                             backend: String(cString: vh_parallel_backend()), loadavg_before: loadBefore,
+                             loadavg_after: loadAverage(), kernel: release),
+        peak: peak,
+        flop_formula: "forward = T*B*(K*F_particle + F_sequence) with 2*in*out per linear layer per row; train = 3*forward",
+        workload_timing: workloads.isEmpty ? nil : timingNamed(childTiming),
+        results: workloadResults, scaling: scalingResults,
+        kernel_settings: kernelOutput?.settings, kernels: kernelOutput?.results ?? [])
     do {
-        try encoder.encode(report).write(to: URL(fileURLWithPath: path))
+        try makeEncoder(pretty: true).encode(doc).write(to: URL(fileURLWithPath: path))
         print("wrote \(path)")
     } catch {
-        FileHandle.standardError.write("bench: cannot write \(path): \(error)\n".data(using: .utf8)!)
-        exit(1)
+        fail("cannot write \(path): \(error)", code: 1)
     }
 }
