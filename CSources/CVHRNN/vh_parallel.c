@@ -56,6 +56,12 @@ const char *vh_parallel_backend(void) {
 
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
+
+// The linear kernels split their GEMMs over vh_parallel_for themselves, so OpenBLAS runs
+// single-threaded: its own pool busy-waits (sched_yield) between calls and competes with the
+// element-wise kernels for the cores. Set once when the library is loaded;
+// KernelRuntime.blasThreadCount can change it.
+__attribute__((constructor)) static void vh_single_threaded_blas(void) { openblas_set_num_threads(1); }
 int vh_blas_thread_count(void) { return openblas_get_num_threads(); }
 void vh_set_blas_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }
 

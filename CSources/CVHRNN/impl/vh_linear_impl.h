@@ -1,25 +1,51 @@
 // Linear layer and elementwise helpers, one precision (see vh_instantiate.h).
 #define R VH_REAL
 
-void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
-                              int n, int in_dim, int out_dim, int w_stride, int accumulate) {
-    // y is (n, out), x is (n, in), w is (out, in) with row stride w_stride, b is (out)
-    if (n <= 0 || out_dim <= 0) return;
-    if (!accumulate) {
+// The GEMMs are parallelised here, not inside OpenBLAS (which runs single-threaded; see
+// vh_parallel.c): rows (or, for dW, output units) are split over the one parallel-for, each
+// share a single-threaded GEMM. OpenBLAS's own thread pool spins in sched_yield between calls
+// and stole a core from the element-wise kernels in between (perf: ~30% of evaluation time).
+typedef struct {
+    R *y, *dx, *dw, *db;
+    const R *x, *w, *b, *dy;
+    int in_dim, out_dim, w_stride, accumulate;
+} VH_FN(vh_linear_ctx);
+
+static void VH_FN(vh_linear_forward_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_linear_ctx) *k = ctx;
+    const int in_dim = k->in_dim, out_dim = k->out_dim, n = (int)(end - begin);
+    R *y = k->y + begin * (size_t)out_dim;
+    const R *x = k->x + begin * (size_t)in_dim;
+    if (!k->accumulate) {
         for (int i = 0; i < n; i++) {
             R *y_i = y + (size_t)i * out_dim;
-            if (b) memcpy(y_i, b, sizeof(R) * (size_t)out_dim);
+            if (k->b) memcpy(y_i, k->b, sizeof(R) * (size_t)out_dim);
             else memset(y_i, 0, sizeof(R) * (size_t)out_dim);
         }
-    } else if (b) {
+    } else if (k->b) {
         for (int i = 0; i < n; i++) {
             R *y_i = y + (size_t)i * out_dim;
-            for (int o = 0; o < out_dim; o++) y_i[o] += b[o];
+            for (int o = 0; o < out_dim; o++) y_i[o] += k->b[o];
         }
     }
     if (in_dim <= 0) return;
     VH_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, n, out_dim, in_dim,
-            (R)1, x, in_dim, w, w_stride, (R)1, y, out_dim);
+            (R)1, x, in_dim, k->w, k->w_stride, (R)1, y, out_dim);
+}
+
+// Rows per GEMM share: at least ~1 MFLOP, below which a second thread does not pay.
+static inline size_t VH_FN(vh_gemm_grain)(size_t flops_per_unit) {
+    size_t g = ((size_t)1 << 20) / (flops_per_unit ? flops_per_unit : 1);
+    return g ? g : 1;
+}
+
+void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
+                              int n, int in_dim, int out_dim, int w_stride, int accumulate) {
+    // y is (n, out), x is (n, in), w is (out, in) with row stride w_stride, b is (out)
+    if (n <= 0 || out_dim <= 0) return;
+    VH_FN(vh_linear_ctx) k = {y, NULL, NULL, NULL, x, w, b, NULL, in_dim, out_dim, w_stride, accumulate};
+    vh_parallel_for((size_t)n, VH_FN(vh_gemm_grain)((size_t)2 * in_dim * out_dim),
+                    VH_FN(vh_linear_forward_rows), &k);
 }
 
 // dx (n, in) += dy (n, out) W (out, in; row stride ws), for small products. OpenBLAS 0.3.21's
@@ -57,26 +83,48 @@ VH_HOT static void VH_FN(vh_gemm_nn_small)(R *dx, const R *dy, const R *w, int n
     }
 }
 
+static void VH_FN(vh_linear_backward_input_rows)(void *ctx, size_t begin, size_t end) {
+    // dx (rows, in) += dy (rows, out) W
+    const VH_FN(vh_linear_ctx) *k = ctx;
+    const int in_dim = k->in_dim, out_dim = k->out_dim, n = (int)(end - begin);
+    R *dx = k->dx + begin * (size_t)in_dim;
+    const R *dy = k->dy + begin * (size_t)out_dim;
+    if ((size_t)n * (size_t)in_dim * (size_t)out_dim <= VH_SMALL_GEMM_WORK)
+        VH_FN(vh_gemm_nn_small)(dx, dy, k->w, n, in_dim, out_dim, k->w_stride);
+    else
+        VH_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_dim, out_dim,
+                (R)1, dy, out_dim, k->w, k->w_stride, (R)1, dx, in_dim);
+}
+
+static void VH_FN(vh_linear_backward_weight_units)(void *ctx, size_t begin, size_t end) {
+    // dW[units] += dy[:, units]^T x and db[units] += column sums of dy[:, units]: each share owns
+    // whole rows of dW, so the sum over the n rows of the batch has one fixed order.
+    const VH_FN(vh_linear_ctx) *k = ctx;
+    const int in_dim = k->in_dim, out_dim = k->out_dim, units = (int)(end - begin);
+    const int n = k->accumulate;  // rows of the batch (carried in the spare field)
+    if (k->dw && in_dim > 0)
+        VH_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, units, in_dim, n,
+                (R)1, k->dy + begin, out_dim, k->x, in_dim, (R)1, k->dw + begin * (size_t)k->w_stride,
+                k->w_stride);
+    if (k->db) {
+        for (int i = 0; i < n; i++) {
+            const R *dy_i = k->dy + (size_t)i * out_dim;
+            for (size_t o = begin; o < end; o++) k->db[o] += dy_i[o];
+        }
+    }
+}
+
 void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, const R *w,
                                int n, int in_dim, int out_dim, int w_stride) {
     // forward was y = x W^T + b, so dx = dy W, dW = dy^T x, db = sum over rows of dy
     if (n <= 0 || out_dim <= 0) return;
-    if (dx && in_dim > 0) {
-        if ((size_t)n * (size_t)in_dim * (size_t)out_dim <= VH_SMALL_GEMM_WORK)
-            VH_FN(vh_gemm_nn_small)(dx, dy, w, n, in_dim, out_dim, w_stride);
-        else
-            VH_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_dim, out_dim,
-                    (R)1, dy, out_dim, w, w_stride, (R)1, dx, in_dim);
-    }
-    if (dw && in_dim > 0)
-        VH_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out_dim, in_dim, n,
-                (R)1, dy, out_dim, x, in_dim, (R)1, dw, w_stride);
-    if (db) {
-        for (int i = 0; i < n; i++) {
-            const R *dy_i = dy + (size_t)i * out_dim;
-            for (int o = 0; o < out_dim; o++) db[o] += dy_i[o];
-        }
-    }
+    const size_t work = (size_t)2 * in_dim * out_dim;
+    VH_FN(vh_linear_ctx) k = {NULL, dx, dw, db, x, w, NULL, dy, in_dim, out_dim, w_stride, n};
+    if (dx && in_dim > 0)
+        vh_parallel_for((size_t)n, VH_FN(vh_gemm_grain)(work), VH_FN(vh_linear_backward_input_rows), &k);
+    if (dw || db)
+        vh_parallel_for((size_t)out_dim, VH_FN(vh_gemm_grain)((size_t)2 * in_dim * n),
+                        VH_FN(vh_linear_backward_weight_units), &k);
 }
 
 void VH_FN(vh_relu_forward)(R *out, const R *input, size_t count) {
