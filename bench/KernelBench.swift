@@ -403,6 +403,22 @@ private func scaleCase(count: Int) -> BenchCase {
         bwd: nil, pool: p)
 }
 
+// ---- noise ----------------------------------------------------------------------------------
+
+private func normalFillCase(count: Int) -> BenchCase {
+    let p = BufferPool(seed: seed("normal_fill", count, 0))
+    let out = p.output(count)
+    let state = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    state.initialize(to: 0x1234_5678_9ABC_DEF0)
+    // ~30 flops per Box-Muller pair (SplitMix64 mixing, log, sqrt, sin, cos) is not a useful
+    // figure: count one flop per normal written, so GFLOP/s reads as "billions of normals / s".
+    return BenchCase(
+        kernel: "normal_fill", n: nil, dims: "count=\(count)",
+        fwd: Direction(run: { reps in repeatCalls(reps) { vh_fill_standard_normal_f32(out, count, state) } },
+                       flops: f(count), bytes: 4 * f(count)),
+        bwd: nil, pool: p)
+}
+
 // ---- the list -------------------------------------------------------------------------------
 
 /// Real layer shapes (in -> out): JSB phi_x 88->32, LSTM W 2E=64 -> 4H=128, U 32->128,
@@ -453,5 +469,7 @@ func allKernels() -> [KernelSpec] {
                    cases: [{ sumSquaresCase(count: paramCount) }]),
         KernelSpec(name: "scale", fwdFlops: "1·P", bwdFlops: "-",
                    cases: [{ scaleCase(count: paramCount) }]),
+        KernelSpec(name: "normal_fill", fwdFlops: "1·count (normals written)", bwdFlops: "-",
+                   cases: [{ normalFillCase(count: 32 * 1024) }]),
     ]
 }

@@ -10,6 +10,8 @@
 // subnormal results of exp. Special values follow libm: exp(-inf) = 0, exp(+inf) = inf,
 // exp(x > 88.73) = inf, log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, tanh(+-inf) = +-1,
 // tanh(-0) = -0, sigmoid(+-inf) = 1 / 0, softplus(1e6) = 1e6, softplus(-1e6) = 0, NaN -> NaN.
+// Also here for the float normal generator: vh_fast_sqrtf (the sqrt instruction, without libm's
+// errno path, which blocks vectorisation) and vh_fast_sincos_quarter (|x| <= pi/4 only).
 #ifndef VH_FASTMATH_H
 #define VH_FASTMATH_H
 
@@ -121,6 +123,32 @@ VH_FM float vh_fast_tanhf(float x) {
     float e = vh_fast_expf(ax + ax);
     float big = 1.0f - 2.0f / (e + 1.0f);
     return copysignf(ax < 0.625f ? small : big, x);  // odd; keeps tanh(-0) = -0
+}
+
+// Correctly rounded sqrt without the errno side effect of libm's sqrtf (clang keeps math-errno
+// on Linux, which blocks vectorising sqrtf calls): the IEEE square-root instruction.
+VH_FM float vh_fast_sqrtf(float x) {
+#if __has_builtin(__builtin_elementwise_sqrt)
+    return __builtin_elementwise_sqrt(x);
+#else
+    return sqrtf(x);
+#endif
+}
+
+// sin and cos of x for |x| <= pi/4 (the reduced argument of a quadrant-reduced angle):
+// Cephes' sinf / cosf minimax polynomials, ~1 ulp on that interval. No range reduction and no
+// special values: the caller reduces (vh_fill_standard_normal_f32 takes the quadrant from the
+// integer bits of its angle, so its reduction is exact).
+VH_FM void vh_fast_sincos_quarter(float x, float *s, float *c) {
+    float z = x * x;
+    float ps = -1.9515295891e-4f;
+    ps = ps * z + 8.3321608736e-3f;
+    ps = ps * z - 1.6666654611e-1f;
+    *s = ps * z * x + x;
+    float pc = 2.443315711809948e-5f;
+    pc = pc * z - 1.388731625493765e-3f;
+    pc = pc * z + 4.166664568298827e-2f;
+    *c = pc * z * z - 0.5f * z + 1.0f;
 }
 
 #endif

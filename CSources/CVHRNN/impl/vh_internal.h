@@ -35,4 +35,14 @@ static inline size_t vh_grain_rows(size_t flops_per_row) {
 // double versions call libm and cannot be vectorised.
 #define VH_SIMD _Pragma("clang loop vectorize(assume_safety)")
 
+// SplitMix64 (vh_splitmix64_next): output i >= 1 of a stream whose state is s is
+// vh_splitmix64_mix(s + i·VH_SPLITMIX_GAMMA), and the state after it is s + i·gamma — so any
+// block of outputs can be computed lane-parallel (vh_fill_standard_normal_f32).
+#define VH_SPLITMIX_GAMMA 0x9E3779B97F4A7C15ull
+static inline __attribute__((always_inline)) uint64_t vh_splitmix64_mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 #endif

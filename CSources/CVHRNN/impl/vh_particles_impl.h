@@ -112,6 +112,39 @@ void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const
     }
 }
 
+#if VH_FASTMATH
+// Float: the same pairs of stream outputs and the same uniforms as the double path below, but
+// vectorised (all three clones: 16 / 8 / 4 pairs per vector). SplitMix64 is counter-based
+// (output i of state s is mix(s + i·gamma), vh_internal.h), so every lane computes its own
+// pair's outputs; vh_bm_pair (vh_particles.c) turns them into two normals with vh_fast_logf
+// and a quadrant-reduced polynomial sin/cos. One loop straight into `out`: nothing is staged
+// (all intermediates are registers), so no stack block is needed; the last pair of an odd
+// count is computed after the loop and only its cosine stored. The state is read once and
+// written once: *state + 2·ceil(count/2)·gamma (vh_kernels_precision.h).
+VH_HOT void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state) {
+    const size_t pairs = count / 2;
+    const uint64_t s0 = *state;
+    VH_SIMD_MATH
+    for (size_t j = 0; j < pairs; j++) {
+        uint64_t base = s0 + (uint64_t)j * (2 * VH_SPLITMIX_GAMMA);
+        float c, sn;
+        vh_bm_pair(vh_splitmix64_mix(base + VH_SPLITMIX_GAMMA),
+                   vh_splitmix64_mix(base + 2 * VH_SPLITMIX_GAMMA), &c, &sn);
+        out[2 * j] = c;
+        out[2 * j + 1] = sn;
+    }
+    size_t used = 2 * pairs;
+    if (count & 1) {  // odd: one more pair, its sine dropped
+        uint64_t base = s0 + (uint64_t)pairs * (2 * VH_SPLITMIX_GAMMA);
+        float c, sn;
+        vh_bm_pair(vh_splitmix64_mix(base + VH_SPLITMIX_GAMMA),
+                   vh_splitmix64_mix(base + 2 * VH_SPLITMIX_GAMMA), &c, &sn);
+        out[2 * pairs] = c;
+        used += 2;
+    }
+    *state = s0 + (uint64_t)used * VH_SPLITMIX_GAMMA;
+}
+#else
 void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state) {
     // Box-Muller: each pair of uniforms gives two normals (r cos, r sin); an odd count drops
     // the last sine, so the stream position depends only on `count`.
@@ -124,5 +157,6 @@ void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state) {
         if (i + 1 < count) out[i + 1] = (R)(r * sin(angle));
     }
 }
+#endif
 
 #undef R

@@ -151,8 +151,18 @@ void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const
 
 // ---- noise ---------------------------------------------------------------------------------
 // count standard normals from the SplitMix64 stream *state (advanced in place): Box-Muller on
-// pairs of 53-bit uniforms, both values used (an odd count drops the last one), so the stream
-// advances by 2·ceil(count/2) outputs whatever the precision.
+// pairs of uniforms, both values used. Pair j (j = 0 .. ceil(count/2) - 1) takes stream
+// outputs 2j+1 and 2j+2 (a, b; output i of state s is the i-th vh_splitmix64_next) and
+// writes out[2j] = r cos(theta), out[2j+1] = r sin(theta), with r = sqrt(-2 log u1),
+// u1 = 1 - (a >> 11)·2^-53 in (0, 1], theta = 2pi·u2, u2 = (b >> 11)·2^-53 in [0, 1). An odd
+// count computes its last pair and drops the sine. Either way the stream advances by exactly
+// 2·ceil(count/2) outputs, whatever the precision: *state becomes
+// *state + 2·ceil(count/2)·0x9E3779B97F4A7C15 (mod 2^64), the same as that many calls of
+// vh_splitmix64_next. count = 0 writes nothing and leaves *state unchanged.
+// double: libm log / sqrt / cos / sin. float: the same uniforms and pairs, vectorised
+// (lane-parallel SplitMix64, vh_fast_logf, quadrant reduction from the angle's top 32 bits and
+// minimax sin / cos); each value is within ~4 ulp of max(|x|, 1) of the double result for the
+// same state, so the two precisions draw the same normals up to float rounding.
 void VH_FN(vh_fill_standard_normal)(R *out, size_t count, uint64_t *state);
 
 // ---- optimiser ----------------------------------------------------------------------------
