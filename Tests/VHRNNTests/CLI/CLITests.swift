@@ -13,8 +13,10 @@ import Testing
 struct CLITests {
     // MARK: - Running the binary
 
+    // #filePath is .../<repo>/Tests/VHRNNTests/CLI/CLITests.swift
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static let binary: String? = {
         let fm = FileManager.default
