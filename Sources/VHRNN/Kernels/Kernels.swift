@@ -480,7 +480,7 @@ extension Kernels {
         let (m, w) = try c.matrix(input, "input")
         try c.shape(output, "output", [ancestors.count, w])
         try checkAncestors(ancestors, parentRows: m)
-        ancestors.withUnsafeBufferPointer {
+        _ = ancestors.withUnsafeBufferPointer {
             S.gatherRowsForward(output.pointer, input.constPointer, $0.baseAddress, n: ancestors.count,
                                 inRows: m, width: w)
         }
@@ -494,7 +494,7 @@ extension Kernels {
         let (m, w) = try c.matrix(inputGradient, "inputGradient")
         try c.shape(outputGradient, "outputGradient", [ancestors.count, w])
         try checkAncestors(ancestors, parentRows: m)
-        ancestors.withUnsafeBufferPointer {
+        _ = ancestors.withUnsafeBufferPointer {
             S.gatherRowsBackward(inputGradient.pointer, outputGradient.constPointer, $0.baseAddress,
                                  n: ancestors.count, inRows: m, width: w)
         }

@@ -234,7 +234,7 @@ public final class Trainer<S: KernelScalar> {
             + "\"valid_fivo\":\(number(validation)),\"best_valid_fivo\":\(number(bestValidation)),"
             + "\"seconds\":\(number(seconds))}\n"
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw TrainingError(message: "cannot append to \(path)")
