@@ -21,14 +21,10 @@ struct DiagnoseCommand: ParsableCommand {
             default: diagnose-SPLIT-INDEX in the current directory.
             """)
 
-    @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
-    var checkpoint: String
-
-    @Option(help: "Data (default: the checkpoint's training data source).")
-    var data: String?
-
-    @Option(help: "Split: train, valid or test.")
-    var split: SplitName = .test
+    @OptionGroup var input: CheckpointDataOptions
+    var checkpoint: String { input.checkpoint }
+    var data: String? { input.data }
+    var split: SplitName { input.split }
 
     @Option(help: "Index of the sequence within the split (0-based).")
     var sequence: Int = 0

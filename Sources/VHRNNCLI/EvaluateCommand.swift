@@ -14,14 +14,10 @@ struct EvaluateCommand: ParsableCommand {
             thousands of steps fits in memory.
             """)
 
-    @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
-    var checkpoint: String
-
-    @Option(help: "Data (default: the checkpoint's training data source).")
-    var data: String?
-
-    @Option(help: "Split: train, valid or test.")
-    var split: SplitName = .test
+    @OptionGroup var input: CheckpointDataOptions
+    var checkpoint: String { input.checkpoint }
+    var data: String? { input.data }
+    var split: SplitName { input.split }
 
     @Option(help: "Particles K.")
     var particles: Int = 128
