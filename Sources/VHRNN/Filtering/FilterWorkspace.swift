@@ -197,6 +197,23 @@ final class FilterWorkspace<S: KernelScalar> {
         tape + (withTape ? t : t & 1) * slabSize
     }
 
+    /// Bytes a workspace of this capacity would hold, computed without allocating it (so a
+    /// request too large for the machine can be refused with an error instead of a crash).
+    static func estimatedBytes(architecture a: ModelArchitecture, steps: Int, sequences: Int, particles: Int,
+                               withTape: Bool) -> Double {
+        let n = sequences * particles
+        var layout = SlabLayout(rows: n)
+        _ = StepSlots(a, rows: n, layout: &layout)
+        var sequenceLayout = SlabLayout(rows: steps * sequences)
+        _ = a.phiX.makeSlots(&sequenceLayout)
+        let c = a.configuration
+        let slabs = Double(layout.size) * Double(withTape ? steps + 1 : 2)
+        let perRow = Double(4 * (c.hiddenDim + c.hyperDim))  // state gradients, twice, and zeros
+        let scalars = slabs + 3 * perRow * Double(n) + Double(sequenceLayout.size) * (withTape ? 2 : 1)
+            + 2 * Double(steps * sequences * c.dataDim)
+        return scalars * Double(MemoryLayout<S>.stride) + Double(steps) * Double(n) * 4
+    }
+
     /// Approximate bytes held.
     var byteCount: Int {
         let scalars = slabSize * (withTape ? steps + 1 : 2) + 3 * stateSize + sequenceSize * (withTape ? 2 : 1)

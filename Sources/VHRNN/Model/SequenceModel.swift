@@ -14,8 +14,14 @@ public final class SequenceModel<Scalar: KernelScalar> {
                 generator: inout some RandomNumberGenerator) throws {
         self.configuration = configuration
         architecture = try ModelArchitecture(configuration, outputBias: outputBias)
+        guard architecture.layout.count <= Self.maximumParameterCount else {
+            throw ConfigurationError(field: "sizes", message: "give \(architecture.layout.count) parameters, more than the supported \(Self.maximumParameterCount)")
+        }
         parameters = ParameterStore(layout: architecture.layout, generator: &generator)
     }
+
+    /// Models above this size are refused (four arenas of this many scalars are allocated).
+    public static var maximumParameterCount: Int { 250_000_000 }
 
     /// Trainable parameters.
     public var parameterCount: Int { parameters.count }

@@ -36,6 +36,11 @@ public enum Evaluator {
         let perBatch = max(1, min(split.count, maxRows / particles))
         // Longest first: batches of similar lengths waste less on padding.
         let order = (0..<split.count).sorted { split.length(of: $0) > split.length(of: $1) }
+        let bytes = FilterWorkspace<S>.estimatedBytes(architecture: model.architecture, steps: split.maxLength,
+                                                      sequences: perBatch, particles: particles, withTape: false)
+        guard bytes <= 16e9 else {
+            throw TrainingError(message: String(format: "evaluating %d particles needs %.1f GB of filter buffers; lower --particles", particles, bytes / 1e9))
+        }
         let filter = ParticleFilter(model: model)
         for (i, bound) in bounds.enumerated() {
             let settings = FilterSettings(bound: bound, particleCount: particles, criterion: criterion, scheme: scheme)

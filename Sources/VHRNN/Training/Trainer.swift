@@ -61,6 +61,14 @@ public final class Trainer<S: KernelScalar> {
               options.learningRate.isFinite, options.validateEvery >= 1 else {
             throw TrainingError(message: "batch size, particles and validate-every must be positive and the learning rate a positive number")
         }
+        let tapeBytes = FilterWorkspace<S>.estimatedBytes(
+            architecture: model.architecture, steps: dataset.train.maxLength,
+            sequences: min(options.batchSize, dataset.train.count), particles: options.particles, withTape: true)
+        guard tapeBytes <= Trainer.memoryLimitBytes else {
+            throw TrainingError(message: String(format: "batch size %d × %d particles × %d steps needs a %.1f GB training tape (limit %.0f GB); lower --particles or --batch-size",
+                                                options.batchSize, options.particles, dataset.train.maxLength,
+                                                tapeBytes / 1e9, Trainer.memoryLimitBytes / 1e9))
+        }
         self.model = model
         self.dataset = dataset
         self.options = options
@@ -94,6 +102,9 @@ public final class Trainer<S: KernelScalar> {
         model.parameters.parameterValues = bestParameters
         return true
     }
+
+    /// Refuse training tapes larger than this (bytes).
+    public static var memoryLimitBytes: Double { 16e9 }
 
     public var stepsPerEpoch: Int { (dataset.train.count + options.batchSize - 1) / options.batchSize }
     public var totalSteps: Int { options.totalSteps(trainCount: dataset.train.count) }
