@@ -193,8 +193,12 @@ public final class Trainer<S: KernelScalar> {
             let previousBLASThreads = KernelRuntime.blasThreadCount
             KernelRuntime.blasThreadCount = 1
             defer { KernelRuntime.blasThreadCount = previousBLASThreads }
+            // Every iteration of concurrentPerform initialises its own slot.
             let outcomes = UnsafeMutableBufferPointer<Result<Double, Error>>.allocate(capacity: workerCount)
-            defer { outcomes.deallocate() }
+            defer {
+                outcomes.baseAddress!.deinitialize(count: workerCount)
+                outcomes.deallocate()
+            }
             let model = self.model, split = dataset.train, workers = self.workers
             DispatchQueue.concurrentPerform(iterations: workerCount) { w in
                 let part = Array(indices[(w * chunk)..<min((w + 1) * chunk, indices.count)])
