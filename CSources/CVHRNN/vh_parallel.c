@@ -65,6 +65,15 @@ __attribute__((constructor)) static void vh_single_threaded_blas(void) { openbla
 int vh_blas_thread_count(void) { return openblas_get_num_threads(); }
 void vh_set_blas_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }
 
+// OpenMP: one static chunk per thread (its workers spin briefly, so all start together).
+// libdispatch: parks idle workers, which take microseconds to wake; with several chunks per
+// thread the calling thread takes over the chunks of a late worker instead of waiting for it.
+#ifdef VH_USE_OPENMP
+#define VH_CHUNKS_PER_THREAD 1
+#else
+#define VH_CHUNKS_PER_THREAD 8
+#endif
+
 typedef struct {
     vh_range_fn fn;
     void *ctx;
@@ -86,8 +95,8 @@ void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx) {
     if (grain == 0) grain = 1;
     size_t threads = (size_t)vh_thread_count();
     size_t chunks = (count + grain - 1) / grain;
-    if (chunks > threads) chunks = threads;
-    if (chunks <= 1) {
+    if (chunks > threads * VH_CHUNKS_PER_THREAD) chunks = threads * VH_CHUNKS_PER_THREAD;
+    if (threads <= 1 || chunks <= 1) {
         fn(ctx, 0, count);
         return;
     }
