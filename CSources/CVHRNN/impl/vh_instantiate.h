@@ -17,7 +17,7 @@
 #define VH_EXP vh_fast_expf
 #define VH_LOG vh_fast_logf
 #define VH_TANH vh_fast_tanhf
-#define VH_SQRT sqrtf
+#define VH_SQRT vh_fast_sqrtf
 #define VH_FABS fabsf
 #define VH_GEMM cblas_sgemm
 #define VH_LOG_2PI 1.8378770664093453f

@@ -161,13 +161,14 @@ double VH_FN(vh_sum_squares)(const R *x, size_t count) {
 }
 #pragma clang fp reassociate(off)
 
-void VH_FN(vh_adam_update)(R *param, R *m, R *v, const R *grad, size_t count, R lr, R beta1,
+VH_HOT void VH_FN(vh_adam_update)(R *param, R *m, R *v, const R *grad, size_t count, R lr, R beta1,
                            R beta2, R eps, int step) {
     // bias-corrected step size, as in Kingma & Ba (Algorithm 1, efficient form)
     double c1 = 1.0 - pow((double)beta1, (double)step);
     double c2 = 1.0 - pow((double)beta2, (double)step);
     R alpha = (R)((double)lr * sqrt(c2) / c1);
     R eps_hat = (R)((double)eps * sqrt(c2));
+    VH_SIMD
     for (size_t i = 0; i < count; i++) {
         R g = grad[i];
         m[i] = beta1 * m[i] + (1 - beta1) * g;
