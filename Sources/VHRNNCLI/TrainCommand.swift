@@ -133,6 +133,9 @@ struct TrainCommand: ParsableCommand {
         let dataset = try source.load(seed: seed)
         let outputDirectory = resume ?? out
         let emission = modelOptions.emission ?? DataSource.emission(for: dataset.kind)
+        if emission == .bernoulli && dataset.kind != .binary {
+            throw ValidationError("--emission bernoulli needs 0/1 data, but \(source) holds real values; use --emission gaussian")
+        }
         let config = modelOptions.configuration(dataDim: dataset.dataDim, defaultEmission: emission,
                                                 defaultLatent: 32)
         var rng = SplitMix64(seed: seed)
