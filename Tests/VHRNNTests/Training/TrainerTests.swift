@@ -48,6 +48,7 @@ struct TrainerTests {
         var options = TrainingOptions()
         options.steps = 12
         options.validateEvery = 6
+        options.workers = 2  // fixed: the default follows the global thread count, which another test changes
         func train() throws -> [Float] {
             let model = try smallModel()
             _ = try Trainer(model: model, dataset: data, options: options, dataSource: "test").run()
@@ -63,6 +64,7 @@ struct TrainerTests {
         var options = TrainingOptions()
         options.steps = 16
         options.validateEvery = 5
+        options.workers = 2  // fixed: the default follows the global thread count, which another test changes
         options.seed = 7
 
         let straightModel = try smallModel()
