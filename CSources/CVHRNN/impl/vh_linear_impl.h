@@ -8,7 +8,7 @@
 typedef struct {
     R *y, *dx, *dw, *db;
     const R *x, *w, *b, *dy;
-    int in_dim, out_dim, w_stride, accumulate;
+    int n, in_dim, out_dim, w_stride, accumulate;
 } VH_FN(vh_linear_ctx);
 
 static void VH_FN(vh_linear_forward_rows)(void *ctx, size_t begin, size_t end) {
@@ -43,7 +43,7 @@ void VH_FN(vh_linear_forward)(R *y, const R *x, const R *w, const R *b,
                               int n, int in_dim, int out_dim, int w_stride, int accumulate) {
     // y is (n, out), x is (n, in), w is (out, in) with row stride w_stride, b is (out)
     if (n <= 0 || out_dim <= 0) return;
-    VH_FN(vh_linear_ctx) k = {y, NULL, NULL, NULL, x, w, b, NULL, in_dim, out_dim, w_stride, accumulate};
+    VH_FN(vh_linear_ctx) k = {y, NULL, NULL, NULL, x, w, b, NULL, n, in_dim, out_dim, w_stride, accumulate};
     vh_parallel_for((size_t)n, VH_FN(vh_gemm_grain)((size_t)2 * in_dim * out_dim),
                     VH_FN(vh_linear_forward_rows), &k);
 }
@@ -100,8 +100,7 @@ static void VH_FN(vh_linear_backward_weight_units)(void *ctx, size_t begin, size
     // dW[units] += dy[:, units]^T x and db[units] += column sums of dy[:, units]: each share owns
     // whole rows of dW, so the sum over the n rows of the batch has one fixed order.
     const VH_FN(vh_linear_ctx) *k = ctx;
-    const int in_dim = k->in_dim, out_dim = k->out_dim, units = (int)(end - begin);
-    const int n = k->accumulate;  // rows of the batch (carried in the spare field)
+    const int in_dim = k->in_dim, out_dim = k->out_dim, units = (int)(end - begin), n = k->n;
     if (k->dw && in_dim > 0)
         VH_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, units, in_dim, n,
                 (R)1, k->dy + begin, out_dim, k->x, in_dim, (R)1, k->dw + begin * (size_t)k->w_stride,
@@ -119,7 +118,7 @@ void VH_FN(vh_linear_backward)(R *dx, R *dw, R *db, const R *dy, const R *x, con
     // forward was y = x W^T + b, so dx = dy W, dW = dy^T x, db = sum over rows of dy
     if (n <= 0 || out_dim <= 0) return;
     const size_t work = (size_t)2 * in_dim * out_dim;
-    VH_FN(vh_linear_ctx) k = {NULL, dx, dw, db, x, w, NULL, dy, in_dim, out_dim, w_stride, n};
+    VH_FN(vh_linear_ctx) k = {NULL, dx, dw, db, x, w, NULL, dy, n, in_dim, out_dim, w_stride, 0};
     if (dx && in_dim > 0)
         vh_parallel_for((size_t)n, VH_FN(vh_gemm_grain)(work), VH_FN(vh_linear_backward_input_rows), &k);
     if (dw || db)

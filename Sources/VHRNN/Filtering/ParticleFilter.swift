@@ -144,16 +144,6 @@ public final class ParticleFilter<S: KernelScalar> {
         }
     }
 
-    /// The hyper networks' input parts u_t.
-    func hyperInputs(z: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>)
-        -> (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>?) {
-        switch model.configuration.hyperInput {
-        case .both: return (z, h)
-        case .latent: return (z, nil)
-        case .hidden: return (h, nil)
-        }
-    }
-
     private func forwardStep(_ t: Int, steps T: Int, settings: FilterSettings) {
         let w = workspace!, s = w.slots, a = model.architecture, c = a.configuration
         let p = UnsafePointer(model.parameters.values)
@@ -194,13 +184,9 @@ public final class ParticleFilter<S: KernelScalar> {
         let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
 
         // emission p(x_t | z_t, h_{t-1}), modulated by omega(u_t) in a VHRNN
-        let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
-        if let omega = a.omega, let omegaSlots = s.omega {
-            omega.forward(parameters: p, slab: slab, slots: omegaSlots, input0: UnsafePointer(u0),
-                          input1: u1.map { UnsafePointer($0) }, modulation: [], rows: N)
-        }
-        a.emission.forward(parameters: p, slab: slab, slots: s.emission, input0: ez, input1: hIn,
-                           modulation: s.omega?.outputs ?? [], rows: N)
+        let u = a.hyperInputParts(z: z, h: hIn)
+        a.emissionForward(parameters: p, slab: slab, omegaSlots: s.omega, emissionSlots: s.emission, encodedLatent: ez,
+                          hPrev: hIn, hyperInput: u, rows: N)
 
         // log alpha = log p(z) + log p(x | z) - log q(z)
         S.gaussianLogpdfForward(slab.at(s.logPrior), z, UnsafePointer(slab.at(s.prior.outputs[0])),
@@ -225,16 +211,9 @@ public final class ParticleFilter<S: KernelScalar> {
 
         // recurrence (not needed after the last step)
         guard t < T - 1 else { return }
-        var hyper: UnsafePointer<S>? = nil
-        if let theta = a.theta, let thetaSlots = s.theta, let head = a.thetaHead, let headSlots = s.thetaHead {
-            theta.forward(parameters: p, slab: slab, slots: thetaSlots, input0: UnsafePointer(u0),
-                          input1: u1.map { UnsafePointer($0) }, hPrev: UnsafePointer(state.hyperH),
-                          cPrev: UnsafePointer(state.hyperC), hyper: nil, rows: N)
-            head.forward(parameters: p, slab: slab, slots: headSlots, input0: UnsafePointer(slab.at(thetaSlots.h)),
-                         input1: nil, modulation: [], rows: N)
-            hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
-        }
-        a.rnn.forward(parameters: p, slab: slab, slots: s.rnn, input0: ex, input1: ez, hPrev: hIn,
-                      cPrev: UnsafePointer(state.c), hyper: hyper, rows: N)
+        a.recurrenceForward(parameters: p, slab: slab, thetaSlots: s.theta, headSlots: s.thetaHead, rnnSlots: s.rnn,
+                            encodedData: ex, encodedLatent: ez, hyperInput: u, hPrev: hIn,
+                            cPrev: UnsafePointer(state.c), hyperHPrev: UnsafePointer(state.hyperH),
+                            hyperCPrev: UnsafePointer(state.hyperC), rows: N)
     }
 }

@@ -62,8 +62,8 @@ extension ParticleFilter {
             let ex = UnsafePointer(slab.at(s.encodedData)), dEx = gradSlab.at(s.encodedData)
             let z = UnsafePointer(slab.at(s.z)), dz = gradSlab.at(s.z)
             let ez = UnsafePointer(slab.at(s.phiZ.outputs[0])), dEz = gradSlab.at(s.phiZ.outputs[0])
-            let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
-            let (du0, du1) = hyperInputs(z: dz, h: dIn.at(ss.h))
+            let (u0, u1) = a.hyperInputParts(z: z, h: hIn)
+            let (du0, du1) = a.hyperInputParts(z: dz, h: dIn.at(ss.h))
 
             if t < T - 1 {
                 // forward: h_t, c_t = g([ex, ez], h_{t-1}, c_{t-1}; hyper)
@@ -85,7 +85,7 @@ extension ParticleFilter {
                     theta.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: thetaSlots,
                                    dh: UnsafePointer(dOut.at(ss.hyperH)),
                                    dc: c.cell == .lstm ? UnsafePointer(dOut.at(ss.hyperC)) : nil,
-                                   input0: UnsafePointer(u0), input1: u1.map { UnsafePointer($0) },
+                                   input0: u0, input1: u1,
                                    dInput0: du0, dInput1: du1, hPrev: UnsafePointer(state.hyperH),
                                    cPrev: UnsafePointer(state.hyperC), dhPrev: dIn.at(ss.hyperH),
                                    dcPrev: c.cell == .lstm ? dIn.at(ss.hyperC) : nil, hyper: nil, dHyper: nil, rows: N)
@@ -121,7 +121,7 @@ extension ParticleFilter {
                                 modulation: s.omega?.outputs ?? [], rows: N)
             if let omega = a.omega, let omegaSlots = s.omega {
                 omega.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: omegaSlots,
-                               input0: UnsafePointer(u0), input1: u1.map { UnsafePointer($0) }, dInput0: du0,
+                               input0: u0, input1: u1, dInput0: du0,
                                dInput1: du1, modulation: [], rows: N)
             }
             // forward: ez = phi_z(z); z = mu_q + sigma_q . eps

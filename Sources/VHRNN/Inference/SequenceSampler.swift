@@ -195,16 +195,6 @@ public final class SequenceSampler<S: KernelScalar> {
         }
     }
 
-    /// The hyper networks' input parts u_t (mirrors ``ParticleFilter/hyperInputs(z:h:)``).
-    private func hyperInputs(z: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>)
-        -> (UnsafePointer<S>, UnsafePointer<S>?) {
-        switch model.configuration.hyperInput {
-        case .both: return (UnsafePointer(z), UnsafePointer(h))
-        case .latent: return (UnsafePointer(z), nil)
-        case .hidden: return (UnsafePointer(h), nil)
-        }
-    }
-
     /// The state step t reads: zeros at the very start, else the outputs of the previous slab
     /// (for a continuation, slab 1 holds the state after the prefix at t = 0).
     private func state(_ w: SamplerWorkspace<S>, step t: Int, fromInitialState: Bool) -> StatePointers {
@@ -224,18 +214,13 @@ public final class SequenceSampler<S: KernelScalar> {
     private func recurrence(_ w: SamplerWorkspace<S>, slab: UnsafeMutablePointer<S>, state: StatePointers) {
         let a = model.architecture, s = w.slots, N = w.rows
         let p = UnsafePointer(model.parameters.values)
-        var hyper: UnsafePointer<S>? = nil
-        if let theta = a.theta, let thetaSlots = s.theta, let head = a.thetaHead, let headSlots = s.thetaHead {
-            let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
-            theta.forward(parameters: p, slab: slab, slots: thetaSlots, input0: u0, input1: u1,
-                          hPrev: UnsafePointer(state.hyperH), cPrev: UnsafePointer(state.hyperC), hyper: nil, rows: N)
-            head.forward(parameters: p, slab: slab, slots: headSlots, input0: UnsafePointer(slab.at(thetaSlots.h)),
-                         input1: nil, modulation: [], rows: N)
-            hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
-        }
-        a.rnn.forward(parameters: p, slab: slab, slots: s.rnn, input0: UnsafePointer(slab.at(s.phiX.outputs[0])),
-                      input1: UnsafePointer(slab.at(s.phiZ.outputs[0])), hPrev: UnsafePointer(state.h),
-                      cPrev: UnsafePointer(state.c), hyper: hyper, rows: N)
+        let z = UnsafePointer(slab.at(s.z))
+        a.recurrenceForward(parameters: p, slab: slab, thetaSlots: s.theta, headSlots: s.thetaHead, rnnSlots: s.rnn,
+                            encodedData: UnsafePointer(slab.at(s.phiX.outputs[0])),
+                            encodedLatent: UnsafePointer(slab.at(s.phiZ.outputs[0])),
+                            hyperInput: a.hyperInputParts(z: z, h: UnsafePointer(state.h)), hPrev: UnsafePointer(state.h),
+                            cPrev: UnsafePointer(state.c), hyperHPrev: UnsafePointer(state.hyperH),
+                            hyperCPrev: UnsafePointer(state.hyperC), rows: N)
     }
 
     /// The time loop: `steps` generation steps for all rows; returns each row's frames.
@@ -275,14 +260,10 @@ public final class SequenceSampler<S: KernelScalar> {
                            modulation: [], rows: N)
 
             // emission p(x_t | z_t, h_{t-1}), modulated by omega(u_t) in a VHRNN
-            if let omega = a.omega, let omegaSlots = s.omega {
-                let (u0, u1) = hyperInputs(z: slab.at(s.z), h: state.h)
-                omega.forward(parameters: p, slab: slab, slots: omegaSlots, input0: u0, input1: u1, modulation: [],
-                              rows: N)
-            }
-            a.emission.forward(parameters: p, slab: slab, slots: s.emission,
-                               input0: UnsafePointer(slab.at(s.phiZ.outputs[0])), input1: hIn,
-                               modulation: s.omega?.outputs ?? [], rows: N)
+            let z = UnsafePointer(slab.at(s.z))
+            a.emissionForward(parameters: p, slab: slab, omegaSlots: s.omega, emissionSlots: s.emission,
+                              encodedLatent: UnsafePointer(slab.at(s.phiZ.outputs[0])), hPrev: hIn,
+                              hyperInput: a.hyperInputParts(z: z, h: hIn), rows: N)
 
             // the frame x_t
             let frame = slab.at(s.frame)
