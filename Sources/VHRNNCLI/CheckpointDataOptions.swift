@@ -12,4 +12,7 @@ struct CheckpointDataOptions: ParsableArguments {
 
     @Option(help: "Split: train, valid or test.")
     var split: SplitName = .test
+
+    @Option(help: "Run the model under these step semantics (fivo or standard) instead of the checkpoint's.")
+    var semantics: StepSemantics?
 }

@@ -31,7 +31,8 @@ struct DefaultComparison {
             if stop.isSet { break }
             let config = ModelConfiguration(model: entry.model, cell: command.modelOptions.cell, dataDim: 2,
                                             emission: .gaussian, latentDim: entry.latent, fcLayers: 2,
-                                            omegaHidden: command.modelOptions.omegaHidden)
+                                            omegaHidden: command.modelOptions.omegaHidden,
+                                            semantics: command.modelOptions.semantics)
             var rng = SplitMix64(seed: command.seed)
             let model = try SequenceModel<Float>(configuration: config, generator: &rng)
             let out = command.out.map { ($0 as NSString).appendingPathComponent(entry.model.rawValue) }

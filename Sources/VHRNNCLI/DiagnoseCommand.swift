@@ -59,7 +59,7 @@ struct DiagnoseCommand: ParsableCommand {
     }
 
     private func diagnose() throws {
-        let (directory, loaded, model) = try loadInferenceModel(checkpoint)
+        let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: input.semantics)
         let (dataset, source) = try dataset(for: loaded, data: data, seed: seed)
         let frames = try sequenceFrames(of: split, in: dataset, index: sequence, source: source)
         let D = dataset.dataDim, T = frames.count / D

@@ -57,9 +57,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let directory = try resolveCheckpoint(checkpoint)
-            let loaded = try Checkpoint.load(directory: directory)
-            let (model, _) = try SequenceModel<Float>.load(checkpoint: loaded, includeTrainingState: false)
+            let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: input.semantics)
             let (dataset, source) = try dataset(for: loaded, data: data, seed: 0)
             let splitData = dataset.split(split)
             guard splitData.count > 0 else { throw ValidationError("the \(split.rawValue) split of \(source) is empty") }
@@ -71,11 +69,12 @@ struct EvaluateCommand: ParsableCommand {
             if json {
                 var object: [String: Any] = ["steps": result.steps, "sequences": result.sequences,
                                              "particles": particles, "split": split.rawValue,
-                                             "data": source.description, "checkpoint": directory, "seconds": seconds]
+                                             "data": source.description, "checkpoint": directory, "seconds": seconds,
+                                             "semantics": model.configuration.semantics.rawValue]
                 for b in BoundKind.allCases { if let v = result[b] { object[b.rawValue] = v } }
                 printJSON(object)
             } else {
-                print("\(directory) on \(source) \(split.rawValue): \(result.sequences) sequences, \(result.steps) steps, K=\(particles)")
+                print("\(directory) on \(source) \(split.rawValue): \(result.sequences) sequences, \(result.steps) steps, K=\(particles), \(model.configuration.semantics.rawValue) semantics")
                 for b in BoundKind.allCases {
                     if let v = result[b] { print(String(format: "  %@ per step: %.4f", b.rawValue.uppercased(), v)) }
                 }

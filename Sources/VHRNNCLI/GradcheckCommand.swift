@@ -29,6 +29,9 @@ struct GradcheckCommand: ParsableCommand {
     @Option(help: "Emission: bernoulli or gaussian.")
     var emission: EmissionKind = .gaussian
 
+    @Option(help: "Step semantics: fivo or standard.")
+    var semantics: StepSemantics = .fivo
+
     @Option(help: "Seed for the model, data and noise.")
     var seed: UInt64 = 1
 
@@ -40,7 +43,7 @@ struct GradcheckCommand: ParsableCommand {
     func run() throws {
         let config = ModelConfiguration(model: model, cell: cell, dataDim: 3, emission: emission, latentDim: 2,
                                         hiddenDim: 3, hyperDim: 2, encodedDim: 2, fcLayers: 1, fcWidth: 3,
-                                        omegaHidden: 4, hyperInput: hyperInput)
+                                        omegaHidden: 4, hyperInput: hyperInput, semantics: semantics)
         let settings = FilterSettings(bound: bound, particleCount: bound == .elbo ? 2 : 3,
                                       criterion: .always, scheme: .multinomial)
         let report = try ModelGradientCheck.run(configuration: config, settings: settings, seed: seed)
@@ -50,7 +53,7 @@ struct GradcheckCommand: ParsableCommand {
                        "parameters_skipped": report.parametersSkipped, "resampling_events": report.resamplingEvents,
                        "passed": passed])
         } else {
-            print("gradcheck \(model.rawValue) \(cell.rawValue) \(emission.rawValue) \(bound.rawValue)"
+            print("gradcheck \(model.rawValue) \(cell.rawValue) \(emission.rawValue) \(bound.rawValue) \(semantics.rawValue)"
                 + (model == .vhrnn ? " hyper-input=\(hyperInput.rawValue)" : ""))
             print("  max relative error:   \(report.maxRelativeError)  (tolerance \(Self.tolerance))")
             print("  parameters checked:   \(report.parametersChecked)"

@@ -8,6 +8,7 @@ extension HyperInput: ExpressibleByArgument {}
 extension BoundKind: ExpressibleByArgument {}
 extension ResamplingScheme: ExpressibleByArgument {}
 extension ResamplingCriterion: ExpressibleByArgument {}
+extension StepSemantics: ExpressibleByArgument {}
 
 /// The model flags every subcommand spells the same way.
 struct ModelOptions: ParsableArguments {
@@ -38,6 +39,13 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("omega-hidden"), help: "Hidden width of the emission hyper network omega.")
     var omegaHidden: Int = 64
 
+    @Option(help: """
+        Step semantics: fivo (as the FIVO reference code runs it: the first step reads one recurrence \
+        step from zero, the proposal encodes the raw frame) or standard (h_0 = 0, the proposal encodes \
+        the centred frame). See docs/CHOICES.md.
+        """)
+    var semantics: StepSemantics = .fivo
+
     func validateSizes() throws {
         for (value, flag) in [(latent, "--latent"), (hidden, "--hidden"), (hyper, "--hyper"), (fcLayers, "--fc-layers")] {
             if let value, value < (flag == "--fc-layers" ? 0 : 1) {
@@ -54,6 +62,6 @@ struct ModelOptions: ParsableArguments {
         return ModelConfiguration(model: model, cell: cell, dataDim: dataDim, emission: emission ?? defaultEmission,
                                   latentDim: z, hiddenDim: hidden, hyperDim: hyper,
                                   fcLayers: fcLayers ?? defaultFCLayers, omegaHidden: omegaHidden,
-                                  hyperInput: hyperInput)
+                                  hyperInput: hyperInput, semantics: semantics)
     }
 }

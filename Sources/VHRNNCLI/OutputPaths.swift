@@ -51,11 +51,13 @@ func jsonNumber(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
 
 func jsonNumbers(_ values: [Double]) -> [Any] { values.map(jsonNumber) }
 
-/// Loads a checkpoint and its model for inference (no training state).
-func loadInferenceModel(_ checkpoint: String) throws -> (directory: String, loaded: LoadedCheckpoint,
-                                                        model: SequenceModel<Float>) {
+/// Loads a checkpoint and its model for inference (no training state), optionally under other
+/// step semantics than it was saved with (the parameters are the same).
+func loadInferenceModel(_ checkpoint: String, semantics: StepSemantics? = nil)
+    throws -> (directory: String, loaded: LoadedCheckpoint, model: SequenceModel<Float>) {
     let directory = try resolveCheckpoint(checkpoint)
-    let loaded = try Checkpoint.load(directory: directory)
+    var loaded = try Checkpoint.load(directory: directory)
+    if let semantics { loaded.config.model.semantics = semantics }
     let (model, _) = try SequenceModel<Float>.load(checkpoint: loaded, includeTrainingState: false)
     return (directory, loaded, model)
 }

@@ -24,6 +24,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
     var checkpoint: String
 
+    @Option(help: "Run the model under these step semantics (fivo or standard) instead of the checkpoint's.")
+    var semantics: StepSemantics?
+
     @Option(help: "Number of sequences to draw.")
     var count: Int = 4
 
@@ -98,7 +101,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     private func sample() throws {
-        let (directory, loaded, model) = try loadInferenceModel(checkpoint)
+        let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: semantics)
         let spec = loaded.config.data, D = loaded.config.model.dataDim
         let binary = spec.kind == .binary
         let offset = binary ? spec.trainFrameMean : nil

@@ -4,7 +4,11 @@ struct StepSlots {
     /// phi_x(x_t) and the target frame, repeated for each particle of a sequence.
     var encodedData: Slot
     var target: Slot
-    /// Gathered previous states (used only at steps that follow a resampling).
+    /// phi_x(raw x_t) per particle, what the proposal reads under ``StepSemantics/fivo``
+    /// (nil under `.standard`, where the proposal reads `encodedData`).
+    var encodedRawData: Slot?
+    /// Gathered previous states (used only at steps that follow a resampling, and at step 0
+    /// under ``StepSemantics/fivo``, where they hold the broadcast initial state).
     var gatheredH: Slot
     var gatheredC: Slot
     var gatheredHyperH: Slot
@@ -35,6 +39,7 @@ struct StepSlots {
         let lstm = c.cell == .lstm, vh = c.model == .vhrnn
         encodedData = layout.add(width: c.encodedDim)
         target = layout.add(width: c.dataDim)
+        encodedRawData = c.semantics == .fivo ? layout.add(width: c.encodedDim) : nil
         gatheredH = layout.add(width: c.hiddenDim)
         gatheredC = lstm ? layout.add(width: c.hiddenDim) : .none
         gatheredHyperH = vh ? layout.add(width: c.hyperDim) : .none
@@ -97,8 +102,10 @@ final class FilterWorkspace<S: KernelScalar> {
     var stateGradIn: UnsafeMutablePointer<S>
     let zeroState: UnsafeMutablePointer<S>
 
-    /// phi_x over all (step, sequence) rows at once: `(steps · sequences)` rows.
+    /// phi_x over all (step, sequence) rows at once: `(steps · sequences)` rows — of the
+    /// (centred) inputs, and under ``StepSemantics/fivo`` also of the raw targets.
     let sequenceSlots: DenseStack.Slots
+    let rawSequenceSlots: DenseStack.Slots?
     let sequenceSize: Int
     let sequenceTape: UnsafeMutablePointer<S>
     let sequenceGrad: UnsafeMutablePointer<S>?
@@ -115,6 +122,8 @@ final class FilterWorkspace<S: KernelScalar> {
     let noiseStates: UnsafeMutablePointer<UInt64>
     let uniforms: UnsafeMutablePointer<Double>
     let scratch: UnsafeMutablePointer<S>
+    /// FIVO's initial state and its gradient (``StepSemantics/fivo`` only).
+    let initialState: InitialStateBuffers<S>?
     var logZ: [Double]
     var lengths: [Int]
 
@@ -141,7 +150,7 @@ final class FilterWorkspace<S: KernelScalar> {
         zeroState = Self.zeroed(n * max(c.hiddenDim, c.hyperDim))
 
         var sequenceLayout = SlabLayout(rows: steps * sequences)
-        sequenceSlots = a.phiX.makeSlots(&sequenceLayout)
+        (sequenceSlots, rawSequenceSlots) = Self.makeSequenceSlots(a, layout: &sequenceLayout)
         sequenceSize = sequenceLayout.size
         sequenceTape = Self.zeroed(sequenceSize)
         sequenceGrad = withTape ? Self.zeroed(sequenceSize) : nil
@@ -164,6 +173,7 @@ final class FilterWorkspace<S: KernelScalar> {
         uniforms = .allocate(capacity: n)
         uniforms.initialize(repeating: 0, count: n)
         scratch = Self.zeroed(2 * sequences)
+        initialState = c.semantics == .fivo ? InitialStateBuffers(architecture: a, rows: n) : nil
         logZ = Array(repeating: 0, count: sequences)
         lengths = Array(repeating: 0, count: sequences)
     }
@@ -179,6 +189,12 @@ final class FilterWorkspace<S: KernelScalar> {
         gathered.deallocate()
         noiseStates.deallocate()
         uniforms.deallocate()
+    }
+
+    /// The encoder slots of the whole-sequence pass: inputs, and raw targets under FIVO semantics.
+    static func makeSequenceSlots(_ a: ModelArchitecture, layout: inout SlabLayout) -> (DenseStack.Slots, DenseStack.Slots?) {
+        let inputs = a.phiX.makeSlots(&layout)
+        return (inputs, a.configuration.semantics == .fivo ? a.phiX.makeSlots(&layout) : nil)
     }
 
     static func zeroed(_ count: Int) -> UnsafeMutablePointer<S> {
@@ -205,18 +221,20 @@ final class FilterWorkspace<S: KernelScalar> {
         var layout = SlabLayout(rows: n)
         _ = StepSlots(a, rows: n, layout: &layout)
         var sequenceLayout = SlabLayout(rows: steps * sequences)
-        _ = a.phiX.makeSlots(&sequenceLayout)
+        _ = makeSequenceSlots(a, layout: &sequenceLayout)
         let c = a.configuration
         let slabs = Double(layout.size) * Double(withTape ? steps + 1 : 2)
         let perRow = Double(4 * (c.hiddenDim + c.hyperDim))  // state gradients, twice, and zeros
         let scalars = slabs + 3 * perRow * Double(n) + Double(sequenceLayout.size) * (withTape ? 2 : 1)
             + 2 * Double(steps * sequences * c.dataDim)
+            + Double(c.semantics == .fivo ? InitialStateBuffers<S>.scalarCount(architecture: a) : 0)
         return scalars * Double(MemoryLayout<S>.stride) + Double(steps) * Double(n) * 4
     }
 
     /// Approximate bytes held.
     var byteCount: Int {
         let scalars = slabSize * (withTape ? steps + 1 : 2) + 3 * stateSize + sequenceSize * (withTape ? 2 : 1)
+            + (initialState.map { 2 * $0.size } ?? 0)
         return scalars * MemoryLayout<S>.stride + steps * rows * 4
     }
 }

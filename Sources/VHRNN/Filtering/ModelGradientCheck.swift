@@ -45,7 +45,9 @@ public enum ModelGradientCheck {
                 configuration.emission == .bernoulli ? (rng.nextUnitDouble() < 0.3 ? 1 : 0) : rng.nextStandardNormal()
             }
         }
-        let split = SequenceSplit(dataDim: d, sequences: sequences)
+        // Inputs offset from the targets, as centred piano rolls are: the check then tells
+        // which of the two each component reads (FIVO's proposal reads the targets).
+        let split = SequenceSplit(dataDim: d, inputs: sequences.map { $0.map { $0 - 0.3 } }, targets: sequences)
         let batch = try SequenceBatch<Double>(split: split, indices: Array(0..<lengths.count))
         let weights = lengths.map { _ in rng.nextStandardNormal() }
         let filterSeed = rng.next()
@@ -103,7 +105,14 @@ extension ParticleFilter {
             }
         }
         let s = w.slots
-        for slot in w.sequenceSlots.hidden { mix(w.sequenceTape, slot, rows: lastSteps * w.sequences) }
+        for slot in w.sequenceSlots.hidden + (w.rawSequenceSlots?.hidden ?? []) {
+            mix(w.sequenceTape, slot, rows: lastSteps * w.sequences)
+        }
+        if let initial = w.initialState {
+            var stacks = [initial.slots.phiX]
+            if let head = initial.slots.thetaHead { stacks.append(head) }
+            for stack in stacks { for slot in stack.hidden { mix(initial.slab, slot, rows: 1) } }
+        }
         for t in 0..<(w.withTape ? lastSteps : 0) {
             let slab = w.slab(t)
             for stack in [s.prior, s.proposal, s.phiZ, s.emission] + (s.omega.map { [$0] } ?? []) {

@@ -60,6 +60,18 @@ public final class ParticleFilter<S: KernelScalar> {
         let p = UnsafePointer(model.parameters.values)
         a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: w.sequenceSlots, input0: UnsafePointer(w.inputs),
                        input1: nil, modulation: [], rows: T * B)
+        if let raw = w.rawSequenceSlots {
+            // FIVO's proposal encodes the raw target frames with the same phi_x.
+            a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: raw, input0: UnsafePointer(w.targets),
+                           input1: nil, modulation: [], rows: T * B)
+        }
+        if let initial = w.initialState {
+            // FIVO's h'_0 (and hyper state), the same for every row, into step 0's state slots.
+            let slab0 = w.slab(0), s = w.slots, lstm = c.cell == .lstm, vh = c.model == .vhrnn
+            initial.forward(architecture: a, parameters: p, n: N, h: slab0.at(s.gatheredH),
+                            c: lstm ? slab0.at(s.gatheredC) : nil, hyperH: vh ? slab0.at(s.gatheredHyperH) : nil,
+                            hyperC: vh && lstm ? slab0.at(s.gatheredHyperC) : nil)
+        }
 
         for b in 0..<B {
             var mixer = SplitMix64(seed: seed &+ batch.noiseKeys[b] &* 0xD1B5_4A32_D192_ED03)
@@ -105,15 +117,25 @@ public final class ParticleFilter<S: KernelScalar> {
 
     // MARK: - One step
 
-    /// The state pointers step t reads: zeros at t = 0, the gathered copies after a
-    /// resampling, else the previous step's outputs.
+    /// The state pointers step t reads: at t = 0 zeros (``StepSemantics/standard``) or the
+    /// broadcast initial state (`.fivo`), after a resampling the gathered copies, else the
+    /// previous step's outputs.
     struct StateInputs {
         var h, c, hyperH, hyperC: UnsafeMutablePointer<S>
     }
 
     func stateInputs(_ t: Int) -> StateInputs {
         let w = workspace!, s = w.slots
-        if t == 0 { return StateInputs(h: w.zeroState, c: w.zeroState, hyperH: w.zeroState, hyperC: w.zeroState) }
+        if t == 0 {
+            guard w.initialState != nil else {
+                return StateInputs(h: w.zeroState, c: w.zeroState, hyperH: w.zeroState, hyperC: w.zeroState)
+            }
+            let c = model.configuration, lstm = c.cell == .lstm, vh = c.model == .vhrnn
+            let slab0 = w.slab(0)
+            return StateInputs(h: slab0.at(s.gatheredH), c: lstm ? slab0.at(s.gatheredC) : w.zeroState,
+                               hyperH: vh ? slab0.at(s.gatheredHyperH) : w.zeroState,
+                               hyperC: vh && lstm ? slab0.at(s.gatheredHyperC) : w.zeroState)
+        }
         let slab = w.slab(t)
         if w.gathered[t] {
             return StateInputs(h: slab.at(s.gatheredH), c: slab.at(s.gatheredC), hyperH: slab.at(s.gatheredHyperH),
@@ -154,19 +176,25 @@ public final class ParticleFilter<S: KernelScalar> {
         let state = stateInputs(t)
         let hIn = UnsafePointer(state.h)
 
-        // x_t and phi_x(x_t), one copy per particle.
+        // x_t and phi_x(x_t), one copy per particle (and phi_x(raw x_t) for FIVO's proposal).
         let expand = UnsafePointer(w.expandIndex)
         S.gatherRowsForward(slab.at(s.encodedData), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0]) + t * B * E),
                             expand, n: N, inRows: B, width: E)
         S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: N, inRows: B, width: D)
         let ex = UnsafePointer(slab.at(s.encodedData))
+        var proposalData = ex
+        if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
+            S.gatherRowsForward(slab.at(rawSlot), UnsafePointer(w.sequenceTape.at(raw.outputs[0]) + t * B * E), expand,
+                                n: N, inRows: B, width: E)
+            proposalData = UnsafePointer(slab.at(rawSlot))
+        }
 
         // prior p(z_t | h_{t-1}) and proposal q(z_t | x_t, h_{t-1}), mean = prior mean + residual
         a.prior.forward(parameters: p, slab: slab, slots: s.prior, input0: hIn, input1: nil, modulation: [], rows: N)
         S.gaussianSigmaForward(slab.at(s.priorSigma), UnsafePointer(slab.at(s.prior.outputs[1])), count: N * Z,
                                sigmaMin: sigmaMin)
-        a.proposal.forward(parameters: p, slab: slab, slots: s.proposal, input0: hIn, input1: ex, modulation: [],
-                           rows: N)
+        a.proposal.forward(parameters: p, slab: slab, slots: s.proposal, input0: hIn, input1: proposalData,
+                           modulation: [], rows: N)
         S.addForward(slab.at(s.proposalMean), UnsafePointer(slab.at(s.prior.outputs[0])),
                      UnsafePointer(slab.at(s.proposal.outputs[0])), count: N * Z)
         S.gaussianSigmaForward(slab.at(s.proposalSigma), UnsafePointer(slab.at(s.proposal.outputs[1])), count: N * Z,

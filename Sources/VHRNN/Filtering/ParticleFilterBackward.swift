@@ -134,8 +134,11 @@ extension ParticleFilter {
                                     UnsafePointer(slab.at(s.proposal.outputs[1])), count: N * Z, sigmaMin: sigmaMin)
             S.accumulate(gradSlab.at(s.prior.outputs[0]), UnsafePointer(gradSlab.at(s.proposalMean)), count: N * Z)
             S.accumulate(gradSlab.at(s.proposal.outputs[0]), UnsafePointer(gradSlab.at(s.proposalMean)), count: N * Z)
+            let proposalData = s.encodedRawData.map { UnsafePointer(slab.at($0)) } ?? ex
+            let dProposalData = s.encodedRawData.map { gradSlab.at($0) } ?? dEx
             a.proposal.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.proposal,
-                                input0: hIn, input1: ex, dInput0: dIn.at(ss.h), dInput1: dEx, modulation: [], rows: N)
+                                input0: hIn, input1: proposalData, dInput0: dIn.at(ss.h), dInput1: dProposalData,
+                                modulation: [], rows: N)
             // forward: sigma_p = softplus(raw_p + 0.5); prior(h_{t-1})
             S.gaussianSigmaBackward(gradSlab.at(s.prior.outputs[1]), UnsafePointer(gradSlab.at(s.priorSigma)),
                                     UnsafePointer(slab.at(s.prior.outputs[1])), count: N * Z, sigmaMin: sigmaMin)
@@ -144,6 +147,10 @@ extension ParticleFilter {
             // forward: ex = phi_x(x_t) repeated per particle, so its gradient sums over particles
             S.gatherRowsBackward(sequenceGrad.at(w.sequenceSlots.outputs[0]) + t * B * E, UnsafePointer(dEx),
                                  UnsafePointer(w.expandIndex), n: N, inRows: B, width: E)
+            if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
+                S.gatherRowsBackward(sequenceGrad.at(raw.outputs[0]) + t * B * E, UnsafePointer(gradSlab.at(rawSlot)),
+                                     UnsafePointer(w.expandIndex), n: N, inRows: B, width: E)
+            }
 
             // State gradients of step t-1's outputs: through the gather if step t followed a
             // resampling (scatter-add into the parents), else directly.
@@ -164,11 +171,23 @@ extension ParticleFilter {
                 } else {
                     swap(&w.stateGradOut, &w.stateGradIn)
                 }
+            } else if let initial = w.initialState {
+                // forward: step 0's state = FIVO's initial state broadcast to every row
+                let lstm = c.cell == .lstm, vh = a.theta != nil
+                initial.backward(architecture: a, parameters: p, gradients: g, n: N, dh: UnsafePointer(dIn.at(ss.h)),
+                                 dc: lstm ? UnsafePointer(dIn.at(ss.c)) : nil,
+                                 dHyperH: vh ? UnsafePointer(dIn.at(ss.hyperH)) : nil,
+                                 dHyperC: vh && lstm ? UnsafePointer(dIn.at(ss.hyperC)) : nil)
             }
         }
         // forward: phi_x over every (step, sequence) row at once
         a.phiX.backward(parameters: p, gradients: g, slab: w.sequenceTape, gradSlab: sequenceGrad,
                         slots: w.sequenceSlots, input0: UnsafePointer(w.inputs), input1: nil, dInput0: nil,
                         dInput1: nil, modulation: [], rows: T * B)
+        if let raw = w.rawSequenceSlots {
+            a.phiX.backward(parameters: p, gradients: g, slab: w.sequenceTape, gradSlab: sequenceGrad, slots: raw,
+                            input0: UnsafePointer(w.targets), input1: nil, dInput0: nil, dInput1: nil, modulation: [],
+                            rows: T * B)
+        }
     }
 }

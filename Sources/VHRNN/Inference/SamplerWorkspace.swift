@@ -79,6 +79,9 @@ final class SamplerWorkspace<S: KernelScalar> {
     let uniforms: UnsafeMutablePointer<Double>
     /// Row indices into a filter's particles for a continuation.
     let particleIndex: UnsafeMutablePointer<Int32>
+    /// FIVO's initial state (``StepSemantics/fivo`` only), broadcast to slab 1 before a draw
+    /// from the prior.
+    let initialState: InitialStateBuffers<S>?
 
     init(architecture a: ModelArchitecture, rows: Int) {
         self.rows = rows
@@ -95,6 +98,7 @@ final class SamplerWorkspace<S: KernelScalar> {
         uniforms.initialize(repeating: 0, count: rows * c.dataDim)
         particleIndex = .allocate(capacity: rows)
         particleIndex.initialize(repeating: 0, count: rows)
+        initialState = c.semantics == .fivo ? InitialStateBuffers(architecture: a, rows: rows) : nil
     }
 
     deinit {

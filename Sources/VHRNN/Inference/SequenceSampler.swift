@@ -19,7 +19,8 @@ import Musl
 ///     ex  = phi_x(x_t - inputOffset)
 ///     h_t = g(h_{t-1}, [ex, ez])          theta(u_t) scales g in a VHRNN
 ///
-/// starting from h_0 = c_0 = 0 (and a zero hyper state).
+/// starting from h_0 = c_0 = 0 and a zero hyper state (``StepSemantics/standard``) or from
+/// FIVO's initial state h'_0 (`.fivo`).
 ///
 /// Randomness: every row has its own SplitMix64 stream seeded from `seed` and the row index;
 /// per step it draws Z normals for z_t and then D values for the emission (normals for a
@@ -49,8 +50,15 @@ public final class SequenceSampler<S: KernelScalar> {
         precondition(count >= 1, "sample at least one sequence")
         precondition(steps >= 0, "steps must be non-negative")
         let w = prepare(rows: count, seed: seed, inputOffset: inputOffset)
-        return generate(w, steps: steps, fromInitialState: false, output: output,
-                        centred: inputOffset != nil)
+        guard let initial = w.initialState else {
+            return generate(w, steps: steps, fromInitialState: false, output: output, centred: inputOffset != nil)
+        }
+        // FIVO semantics: step 0 reads h'_0, put where it reads "the previous step's" state.
+        let c = model.configuration, s = w.slots, slab = w.slab(-1), lstm = c.cell == .lstm
+        initial.forward(architecture: model.architecture, parameters: UnsafePointer(model.parameters.values),
+                        n: count, h: slab.at(s.rnn.h), c: lstm ? slab.at(s.rnn.c) : nil,
+                        hyperH: s.theta.map { slab.at($0.h) }, hyperC: lstm ? s.theta.map { slab.at($0.c) } : nil)
+        return generate(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
     }
 
     /// Continues an observed prefix: filters the prefix with `particles` particles (FIVO by

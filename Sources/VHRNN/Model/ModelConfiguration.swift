@@ -28,6 +28,25 @@ public enum HyperInput: String, Codable, Sendable, CaseIterable {
     case hidden
 }
 
+/// How a step is arranged at the start of a sequence and which frame the proposal encodes.
+///
+/// The two differ only in the first step's state and in the proposal's data input; parameters
+/// are the same, so a model can be scored under either (docs/CHOICES.md says which is used
+/// where and why).
+public enum StepSemantics: String, Codable, Sendable, CaseIterable {
+    /// As the VRNN equations are usually written: the first step's heads read h_0 = c_0 = 0
+    /// (and a zero hyper state), and the proposal q(z_t | x_t, h_{t-1}) encodes the same
+    /// (mean-centred) frame phi_x(x_t - m) that the recurrence reads.
+    case standard
+    /// As the FIVO reference code (which the paper's experiments ran on) computes it. FIVO runs
+    /// its recurrence *before* the heads of each step, starting from a zero frame and a zero
+    /// latent encoding, so the state the first step's heads read is one recurrence step from
+    /// zero: h'_0 = g([phi_x(0), 0], h = c = 0) (for a VHRNN with theta reading u = 0 from a
+    /// zero hyper state); after that the recursion is the standard one. And its proposal
+    /// encodes the raw target frame, phi_x(x_t), while the recurrence reads phi_x(x_t - m).
+    case fivo
+}
+
 /// Every size and choice that defines a model's parameters and computation.
 ///
 /// Names map to DESIGN §1–3: `latentDim` Z, `hiddenDim` H, `hyperDim` Hh, `encodedDim` E,
@@ -52,13 +71,17 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// data reach in the first steps — and the log densities become −inf or NaN.
     public static let defaultSigmaMin = 1e-5
     public var sigmaMin: Double
+    /// The first step's state and the proposal's input (see ``StepSemantics``). Configurations
+    /// stored before this field existed decode as `.standard`, the semantics they were run with.
+    public var semantics: StepSemantics
 
     /// A configuration with FIVO's defaults for what is not given: H = Z, Hh = Z, E = Z, one
     /// fc hidden layer of width Z, omega 64 wide, hyper input [z, h].
     public init(model: ModelKind, cell: CellKind = .lstm, dataDim: Int, emission: EmissionKind,
                 latentDim: Int, hiddenDim: Int? = nil, hyperDim: Int? = nil, encodedDim: Int? = nil,
                 fcLayers: Int = 1, fcWidth: Int? = nil, omegaHidden: Int = 64,
-                hyperInput: HyperInput = .both, sigmaMin: Double = ModelConfiguration.defaultSigmaMin) {
+                hyperInput: HyperInput = .both, sigmaMin: Double = ModelConfiguration.defaultSigmaMin,
+                semantics: StepSemantics = .fivo) {
         self.model = model
         self.cell = cell
         self.dataDim = dataDim
@@ -71,6 +94,30 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         self.omegaHidden = omegaHidden
         self.hyperInput = hyperInput
         self.sigmaMin = sigmaMin
+        self.semantics = semantics
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, cell, dataDim, emission, latentDim, hiddenDim, hyperDim, encodedDim, fcWidths, omegaHidden
+        case hyperInput, sigmaMin, semantics
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(ModelKind.self, forKey: .model)
+        cell = try c.decode(CellKind.self, forKey: .cell)
+        dataDim = try c.decode(Int.self, forKey: .dataDim)
+        emission = try c.decode(EmissionKind.self, forKey: .emission)
+        latentDim = try c.decode(Int.self, forKey: .latentDim)
+        hiddenDim = try c.decode(Int.self, forKey: .hiddenDim)
+        hyperDim = try c.decode(Int.self, forKey: .hyperDim)
+        encodedDim = try c.decode(Int.self, forKey: .encodedDim)
+        fcWidths = try c.decode([Int].self, forKey: .fcWidths)
+        omegaHidden = try c.decode(Int.self, forKey: .omegaHidden)
+        hyperInput = try c.decode(HyperInput.self, forKey: .hyperInput)
+        sigmaMin = try c.decode(Double.self, forKey: .sigmaMin)
+        // Absent in checkpoints written before the FIVO semantics existed: those ran `.standard`.
+        semantics = try c.decodeIfPresent(StepSemantics.self, forKey: .semantics) ?? .standard
     }
 
     /// Checks every size; the message names the offending field.

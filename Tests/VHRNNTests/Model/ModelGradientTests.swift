@@ -10,21 +10,33 @@ struct ModelCheckCase: CustomStringConvertible, Sendable {
     var hyperInput: HyperInput
     var emission: EmissionKind
     var bound: BoundKind
+    var semantics: StepSemantics = .fivo
     var description: String {
-        "\(model) \(cell) \(model == .vhrnn ? "u=\(hyperInput) " : "")\(emission) \(bound)"
+        "\(model) \(cell) \(model == .vhrnn ? "u=\(hyperInput) " : "")\(emission) \(bound) \(semantics)"
     }
 
     var configuration: ModelConfiguration {
         ModelConfiguration(model: model, cell: cell, dataDim: 3, emission: emission, latentDim: 2, hiddenDim: 3,
-                           hyperDim: 2, encodedDim: 2, fcLayers: 1, fcWidth: 3, omegaHidden: 4, hyperInput: hyperInput)
+                           hyperDim: 2, encodedDim: 2, fcLayers: 1, fcWidth: 3, omegaHidden: 4, hyperInput: hyperInput,
+                           semantics: semantics)
     }
 
     var settings: FilterSettings {
         FilterSettings(bound: bound, particleCount: bound == .elbo ? 2 : 3, criterion: .always, scheme: .multinomial)
     }
 
+    /// Every combination under FIVO semantics (the default), and every model × cell × emission
+    /// under standard semantics with FIVO (the bound whose backward has every term).
     static let all: [ModelCheckCase] = {
         var cases: [ModelCheckCase] = []
+        for model in ModelKind.allCases {
+            for cell in CellKind.allCases {
+                for emission in EmissionKind.allCases {
+                    cases.append(ModelCheckCase(model: model, cell: cell, hyperInput: .both, emission: emission,
+                                                bound: .fivo, semantics: .standard))
+                }
+            }
+        }
         for model in ModelKind.allCases {
             for cell in CellKind.allCases {
                 for hyperInput in model == .vhrnn ? HyperInput.allCases : [.both] {
