@@ -37,12 +37,16 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Seed for the evaluation noise.")
     var seed: UInt64 = 0
 
+    @Option(help: "Evaluate with this many seeds (seed, seed+1, ...) and report mean and standard error.")
+    var repeats: Int = 1
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func validate() throws {
         if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
         if maxRows < 1 { throw ValidationError("--max-rows must be positive, got \(maxRows)") }
+        if repeats < 1 { throw ValidationError("--repeats must be positive, got \(repeats)") }
         _ = try parsedBounds()
     }
 
@@ -62,21 +66,48 @@ struct EvaluateCommand: ParsableCommand {
             let splitData = dataset.split(split)
             guard splitData.count > 0 else { throw ValidationError("the \(split.rawValue) split of \(source) is empty") }
             let start = Date()
-            let result = try Evaluator.evaluate(model: model, split: splitData, particles: particles,
-                                                bounds: try parsedBounds(), criterion: resampling, scheme: scheme,
-                                                seed: seed, maxRows: maxRows)
+            var runs: [SplitEvaluation] = []
+            for r in 0..<repeats {
+                runs.append(try Evaluator.evaluate(model: model, split: splitData, particles: particles,
+                                                   bounds: try parsedBounds(), criterion: resampling, scheme: scheme,
+                                                   seed: seed &+ UInt64(r), maxRows: maxRows))
+            }
             let seconds = Date().timeIntervalSince(start)
+            let result = runs[0]
+            /// Mean and standard error of the mean over the seeds (nil error for one seed).
+            func summary(_ b: BoundKind) -> (mean: Double, se: Double?, values: [Double])? {
+                let values = runs.compactMap { $0[b] }
+                guard values.count == runs.count, !values.isEmpty else { return nil }
+                let mean = values.reduce(0, +) / Double(values.count)
+                guard values.count > 1 else { return (mean, nil, values) }
+                let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+                return (mean, (variance / Double(values.count)).squareRoot(), values)
+            }
             if json {
                 var object: [String: Any] = ["steps": result.steps, "sequences": result.sequences,
                                              "particles": particles, "split": split.rawValue,
                                              "data": source.description, "checkpoint": directory, "seconds": seconds,
-                                             "semantics": model.configuration.semantics.rawValue]
-                for b in BoundKind.allCases { if let v = result[b] { object[b.rawValue] = v } }
+                                             "semantics": model.configuration.semantics.rawValue,
+                                             "seeds": (0..<repeats).map { seed &+ UInt64($0) }]
+                for b in BoundKind.allCases {
+                    guard let s = summary(b) else { continue }
+                    object[b.rawValue] = jsonNumber(s.mean)
+                    if repeats > 1 {
+                        object[b.rawValue + "_se"] = s.se.map(jsonNumber) ?? NSNull()
+                        object[b.rawValue + "_values"] = jsonNumbers(s.values)
+                    }
+                }
                 printJSON(object)
             } else {
-                print("\(directory) on \(source) \(split.rawValue): \(result.sequences) sequences, \(result.steps) steps, K=\(particles), \(model.configuration.semantics.rawValue) semantics")
+                print("\(directory) on \(source) \(split.rawValue): \(result.sequences) sequences, \(result.steps) steps, K=\(particles), \(model.configuration.semantics.rawValue) semantics"
+                    + (repeats > 1 ? ", \(repeats) seeds" : ""))
                 for b in BoundKind.allCases {
-                    if let v = result[b] { print(String(format: "  %@ per step: %.4f", b.rawValue.uppercased(), v)) }
+                    guard let s = summary(b) else { continue }
+                    if let se = s.se {
+                        print(String(format: "  %@ per step: %.4f ± %.4f (standard error over seeds)", b.rawValue.uppercased(), s.mean, se))
+                    } else {
+                        print(String(format: "  %@ per step: %.4f", b.rawValue.uppercased(), s.mean))
+                    }
                 }
                 print(String(format: "  (%.1f s)", seconds))
             }

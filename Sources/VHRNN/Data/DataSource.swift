@@ -5,6 +5,8 @@ import Foundation
 ///
 ///     synthetic[:SETTING]   the paper's synthetic data (generated; SETTING as SyntheticSetting)
 ///     pianoroll:PATH        a Boulanger-Lewandowski pickle (JSB_Chorales.pickle, ...)
+///     pianoroll-chunks:N:PATH   the same, every song cut into consecutive chunks of at most N
+///                           steps (the FIVO reference's "trunc_" datasets, N = 100)
 ///     stock:PATH            sp500_2008_ohlcv.csv
 ///     ht-sensor:DIR         the UCI HT Sensor files (HT_Sensor_dataset.dat + metadata)
 ///     csv:PATH              your own series: a long CSV table or a folder of CSVs
@@ -13,6 +15,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case synthetic(SyntheticSetting)
     case syntheticDirectory(String)
     case pianoRoll(String)
+    case pianoRollChunks(String, maxLength: Int)
     case stock(String)
     case htSensor(String)
     case csv(String)
@@ -37,12 +40,18 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
             self = .synthetic(setting)
         case "synthetic-dir": self = .syntheticDirectory(try path())
         case "pianoroll": self = .pianoRoll(try path())
+        case "pianoroll-chunks":
+            let rest = try path().split(separator: ":", maxSplits: 1).map(String.init)
+            guard rest.count == 2, let n = Int(rest[0]), n >= 1, !rest[1].isEmpty else {
+                throw DataSourceError(message: "--data \(text): expected pianoroll-chunks:N:PATH with N a positive chunk length")
+            }
+            self = .pianoRollChunks(rest[1], maxLength: n)
         case "stock": self = .stock(try path())
         case "ht-sensor": self = .htSensor(try path())
         case "csv": self = .csv(try path())
         default:
             throw DataSourceError(message: "unknown data source '\(text)'; expected synthetic[:SETTING], "
-                + "synthetic-dir:DIR, pianoroll:PATH, stock:PATH, ht-sensor:DIR or csv:PATH")
+                + "synthetic-dir:DIR, pianoroll:PATH, pianoroll-chunks:N:PATH, stock:PATH, ht-sensor:DIR or csv:PATH")
         }
     }
 
@@ -51,6 +60,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .synthetic(let s): return "synthetic:\(s.rawValue)"
         case .syntheticDirectory(let p): return "synthetic-dir:\(p)"
         case .pianoRoll(let p): return "pianoroll:\(p)"
+        case .pianoRollChunks(let p, let n): return "pianoroll-chunks:\(n):\(p)"
         case .stock(let p): return "stock:\(p)"
         case .htSensor(let p): return "ht-sensor:\(p)"
         case .csv(let p): return "csv:\(p)"
@@ -63,6 +73,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .synthetic(let setting): return SyntheticData.make(setting: setting, seed: seed)
         case .syntheticDirectory(let dir): return try SyntheticData.read(directory: dir)
         case .pianoRoll(let path): return try PianoRollLoader.load(path: path)
+        case .pianoRollChunks(let path, let n): return try PianoRollLoader.load(path: path).chunked(maxLength: n)
         case .stock(let path): return try StockLoader.load(path: path, seed: seed)
         case .htSensor(let dir): return try HTSensorLoader.load(directory: dir)
         case .csv(let path): return try CSVSequenceLoader.load(path: path)
