@@ -45,9 +45,11 @@ struct ImportFIVOCommand: ParsableCommand {
                 (result, model) = try FIVOCheckpointImport.importCheckpoint(prefix: prefix, data: spec, latentSize: latent,
                                                                             to: out)
             } else {
-                let converted = try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: nil, latentSize: latent)
-                guard converted.configuration.emission == .gaussian else {
-                    throw CLIError("\(prefix): a Bernoulli VRNN needs --data (its training-frame mean is not in the checkpoint)")
+                let converted: FIVOCheckpointImport.Result
+                do {
+                    converted = try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: nil, latentSize: latent)
+                } catch let error as FIVOImportError where error.needsTrainingData {
+                    throw CLIError("\(prefix): a Bernoulli VRNN needs --data (FIVO keeps its training-frame mean outside the checkpoint)")
                 }
                 let d = converted.configuration.dataDim
                 (result, model) = try FIVOCheckpointImport.importCheckpoint(

@@ -156,7 +156,9 @@ public enum FIVOCheckpointImport {
         let outputBias = "emission.layer\(fc.count).bias"
         if emission == .bernoulli {
             guard let trainFrameMean else {
-                throw fail("generative_fcnet", "a Bernoulli emission needs the training-frame mean (FIVO keeps it outside the checkpoint): give the training data")
+                var error = fail("generative_fcnet", "a Bernoulli emission needs the training-frame mean (FIVO keeps it outside the checkpoint): give the training data")
+                error.needsTrainingData = true
+                throw error
             }
             guard trainFrameMean.count == D else {
                 throw fail("generative_fcnet", "the training-frame mean has \(trainFrameMean.count) values, the model \(D) keys")
@@ -224,5 +226,7 @@ public struct FIVOImportError: Error, CustomStringConvertible, Sendable {
     public var checkpoint: String
     public var variable: String
     public var message: String
+    /// The checkpoint is fine but its Bernoulli emission needs the training-frame mean.
+    public var needsTrainingData = false
     public var description: String { "\(checkpoint): \(variable): \(message)" }
 }

@@ -176,6 +176,35 @@ struct CLITests {
         try Self.fail(["nonsense-subcommand"], mentioning: "nonsense-subcommand")
     }
 
+    @Test("import-fivo converts the published JSB checkpoint; evaluate scores it under either semantics")
+    func importFIVO() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-fivo")
+        defer { dir.remove() }
+        let folder = try SharedData.url("fivo-checkpoints/trunc_jsb-fivo").path
+        let data = "pianoroll-chunks:100:" + (try SharedData.url("JSB_Chorales.pickle").path)
+        let out = dir.file("jsb")
+        let imported = try Self.succeed(["import-fivo", folder, "--data", data, "--out", out, "--json"]).json()
+        #expect(imported["trainable"] as? Int == 30776 && imported["paper_count"] as? Int == 39096, "\(imported)")
+        #expect(imported["global_step"] as? Int == 280001 && imported["semantics"] as? String == "fivo")
+        // The folder, the prefix and the .index path name the same checkpoint.
+        try Self.succeed(["import-fivo", folder + "/model.ckpt-280001.index", "--data", data, "--out", dir.file("b")])
+        for semantics in ["fivo", "standard"] {
+            let r = try Self.succeed(["evaluate", "--checkpoint", out, "--particles", "2", "--bounds", "fivo",
+                                      "--repeats", "2", "--semantics", semantics, "--json"]).json()
+            #expect(r["semantics"] as? String == semantics)
+            #expect((r["fivo_values"] as? [Double])?.count == 2 && Self.number(r, "fivo_se") != nil, "\(r)")
+        }
+
+        try Self.fail(["import-fivo", folder, "--out", dir.file("c")], mentioning: "--data")
+        try Self.fail(["import-fivo", "/nonexistent/model.ckpt-1", "--data", data, "--out", dir.file("d")],
+                      mentioning: "/nonexistent/model.ckpt-1")
+        try Self.fail(["import-fivo", folder, "--data", data, "--latent", "16", "--out", dir.file("e")],
+                      mentioning: "latent size 32")
+        try Self.fail(["import-fivo", dir.path, "--data", data, "--out", dir.file("f")], mentioning: "checkpoint")
+        try Self.fail(["evaluate", "--checkpoint", out, "--repeats", "0"], mentioning: "--repeats")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("c")), "a refused import must write nothing")
+    }
+
     @Test("generate-synthetic, train, evaluate, diagnose and sample on a tiny VRNN")
     func syntheticPipeline() throws {
         let dir = try TemporaryDirectory("vhrnn-cli-pipeline")
