@@ -1,0 +1,85 @@
+import Foundation
+
+/// Tabulates an experiment's results files: one row per model, one column per evaluation,
+/// each cell the report bound's mean ± sample standard deviation over the seeds that have
+/// finished (with their number), beside the paper's figure. Built only from the results files,
+/// so a report can be rebuilt without retraining.
+public enum ExperimentReport {
+    /// Mean, sample standard deviation (nil for n = 1) and n.
+    public struct Summary: Equatable, Sendable {
+        public var mean: Double
+        public var sd: Double?
+        public var n: Int
+
+        public init?(_ values: [Double]) {
+            guard !values.isEmpty else { return nil }
+            n = values.count
+            mean = values.reduce(0, +) / Double(n)
+            let m = mean
+            sd = n > 1 ? (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)).squareRoot() : nil
+        }
+    }
+
+    static func value(_ e: ExperimentRunResult.Evaluation, _ bound: BoundKind) -> Double? {
+        switch bound {
+        case .elbo: return e.elbo
+        case .iwae: return e.iwae
+        case .fivo: return e.fivo
+        }
+    }
+
+    /// The summary of `bound` for a model on an evaluation over the finished seeds.
+    public static func summary(_ results: [ExperimentRunResult], model: String, evaluation: String,
+                               bound: BoundKind) -> Summary? {
+        Summary(results.filter { $0.model == model }.compactMap { r in
+            r.evaluations.first { $0.id == evaluation }.flatMap { value($0, bound) }
+        })
+    }
+
+    static func format(_ v: Double) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v < 0 ? "−inf" : "inf") }
+        let text = abs(v) >= 1000 ? String(format: "%.0f", v) : String(format: "%.3f", v)
+        return text.replacingOccurrences(of: "-", with: "−")
+    }
+
+    /// A markdown section for one spec.
+    /// - Parameter command: the command that regenerates the results (shown under the table).
+    public static func markdown(spec: ExperimentSpec, results: [ExperimentRunResult], command: String) -> String {
+        let bound = spec.reportBound ?? .fivo
+        var lines: [String] = ["## \(spec.title)", ""]
+        if let d = spec.description { lines += [d, ""] }
+        let done = Set(results.map { "\($0.model)-s\($0.seed)" })
+        lines.append("\(bound.rawValue.uppercased()) per step, mean ± sd over seeds (n); paper in parentheses. "
+            + "Trained on `\(spec.data)`; \(done.count) of \(spec.runs.count) runs finished.")
+        lines.append("")
+        var header = "| model | params (trainable / paper count) | paper params |"
+        var rule = "|---|---|---|"
+        for e in spec.evaluations {
+            header += " \(e.label) (K=\(e.particles)) |"
+            rule += "---|"
+        }
+        header += " train time per run |"
+        rule += "---|"
+        lines += [header, rule]
+        for m in spec.models {
+            let mine = results.filter { $0.model == m.id }
+            let counts = mine.first.map { "\($0.trainable) / \($0.paperCount)" } ?? "—"
+            var row = "| \(m.label) | \(counts) | \(m.paperParameters ?? "—") |"
+            for e in spec.evaluations {
+                var cell = "—"
+                if let s = summary(results, model: m.id, evaluation: e.id, bound: bound) {
+                    cell = format(s.mean) + (s.sd.map { " ± " + String(format: "%.3f", $0) } ?? "") + " (\(s.n))"
+                }
+                if let p = m.paper?[e.id] { cell += " (paper \(format(p)))" }
+                row += " \(cell) |"
+            }
+            let seconds = Summary(mine.map(\.trainSeconds)).map { String(format: "%.0f s", $0.mean) } ?? "—"
+            row += " \(seconds) |"
+            lines.append(row)
+        }
+        lines.append("")
+        if let source = spec.paperSource { lines += ["Paper numbers: \(source).", ""] }
+        lines += ["Regenerate: `\(command)`", ""]
+        return lines.joined(separator: "\n")
+    }
+}

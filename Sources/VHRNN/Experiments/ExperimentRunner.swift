@@ -1,0 +1,198 @@
+import Foundation
+
+/// What one run of an experiment produced: the file `<results>/<spec>/<model>-s<seed>.json`,
+/// written once the run has trained and been evaluated. `ExperimentReport` reads only these.
+public struct ExperimentRunResult: Codable, Sendable, Equatable {
+    public struct Evaluation: Codable, Sendable, Equatable {
+        public var id: String
+        public var data: String
+        public var split: SplitName
+        public var particles: Int
+        public var seed: UInt64
+        public var elbo: Double?
+        public var iwae: Double?
+        public var fivo: Double?
+        public var steps: Int
+        public var sequences: Int
+        public var seconds: Double
+    }
+
+    public var spec: String
+    public var model: String
+    public var seed: UInt64
+    public var configuration: ModelConfiguration
+    public var trainable: Int
+    public var paperCount: Int
+    public var data: String
+    /// Steps trained, where the best validation was, and its value.
+    public var steps: Int
+    public var bestStep: Int?
+    public var bestValidation: Double?
+    public var stoppedEarly: Bool
+    /// Training wall time summed over every segment of the run (resumes included).
+    public var trainSeconds: Double
+    public var resumed: Bool
+    public var threads: Int
+    public var evaluations: [Evaluation]
+    public var finishedAt: String
+}
+
+/// Runs the (model, seed) pairs of an ``ExperimentSpec``, resumably:
+///
+/// - a run whose results file exists is skipped;
+/// - a run with a `last/` checkpoint in its work directory continues from it (the trainer
+///   writes `last/` at every validation, and on a stop request after the step in flight);
+/// - otherwise it starts fresh.
+///
+/// Work directories (`<work>/<model>-s<seed>/`: best/, last/, metrics.jsonl) hold the large
+/// files; the results files are small JSON meant to be committed.
+public struct ExperimentRunner {
+    public var spec: ExperimentSpec
+    public var workDirectory: String
+    public var resultsDirectory: String
+
+    public init(spec: ExperimentSpec, workDirectory: String, resultsDirectory: String) {
+        self.spec = spec
+        self.workDirectory = workDirectory
+        self.resultsDirectory = resultsDirectory
+    }
+
+    public static func runName(model: String, seed: UInt64) -> String { "\(model)-s\(seed)" }
+
+    public func resultPath(model: String, seed: UInt64) -> String {
+        ((resultsDirectory as NSString).appendingPathComponent(spec.name) as NSString)
+            .appendingPathComponent(Self.runName(model: model, seed: seed) + ".json")
+    }
+
+    func runDirectory(model: String, seed: UInt64) -> String {
+        ((workDirectory as NSString).appendingPathComponent(spec.name) as NSString)
+            .appendingPathComponent(Self.runName(model: model, seed: seed))
+    }
+
+    /// The pairs with no results file yet.
+    public var pending: [(model: ExperimentSpec.ModelEntry, seed: UInt64)] {
+        spec.runs.filter { !FileManager.default.fileExists(atPath: resultPath(model: $0.model.id, seed: $0.seed)) }
+    }
+
+    /// Loads data sources once per process.
+    final class DataCache {
+        var sets: [String: SequenceDataset] = [:]
+        func dataset(_ text: String) throws -> SequenceDataset {
+            if let d = sets[text] { return d }
+            let d = try DataSource(parsing: text).load(seed: 0)
+            sets[text] = d
+            return d
+        }
+    }
+
+    /// Trains and evaluates one run (resuming it if it was interrupted) and writes its results
+    /// file. Returns nil when `shouldStop` ended training early; the run then resumes next time.
+    @discardableResult
+    func run(model entry: ExperimentSpec.ModelEntry, seed: UInt64, cache: DataCache = DataCache(),
+             shouldStop: @escaping () -> Bool = { false },
+             progress: (TrainingProgress) -> Void = { _ in }) throws -> ExperimentRunResult? {
+        let dataset = try cache.dataset(spec.data)
+        let dataEmission = DataSource.emission(for: dataset.kind)
+        let config = entry.configuration(dataDim: dataset.dataDim, dataEmission: dataEmission)
+        if config.emission == .bernoulli && dataset.kind != .binary {
+            throw TrainingError(message: "model \(entry.id): a Bernoulli emission needs 0/1 data, \(spec.data) holds real values")
+        }
+        var rng = SplitMix64(seed: seed)
+        let bias = config.emission == .bernoulli ? dataset.trainFrameMean.map(SequenceModel<Float>.bernoulliOutputBias) : nil
+        let model = try SequenceModel<Float>(configuration: config, outputBias: bias, generator: &rng)
+        let directory = runDirectory(model: entry.id, seed: seed)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let trainer = try Trainer(model: model, dataset: dataset, options: spec.training.options(seed: seed),
+                                  dataSource: spec.data, outputDirectory: directory)
+        let last = (directory as NSString).appendingPathComponent("last")
+        let elapsedPath = (directory as NSString).appendingPathComponent("elapsed.json")
+        var resumed = false
+        var elapsed = 0.0
+        if FileManager.default.fileExists(atPath: (last as NSString).appendingPathComponent(Checkpoint.modelFile)) {
+            try trainer.restore(from: try Checkpoint.load(directory: last))
+            resumed = true
+            elapsed = (try? JSONDecoder().decode([String: Double].self,
+                                                 from: Data(contentsOf: URL(fileURLWithPath: elapsedPath))))?["seconds"] ?? 0
+        }
+        let summary = try trainer.run(shouldStop: shouldStop, progress: progress)
+        elapsed += summary.seconds
+        try JSONEncoder().encode(["seconds": elapsed]).write(to: URL(fileURLWithPath: elapsedPath), options: .atomic)
+        if summary.interrupted { return nil }
+
+        // Model selection by validation FIVO: evaluate the best model.
+        if !trainer.restoreBestParameters() {
+            let best = (directory as NSString).appendingPathComponent("best")
+            if FileManager.default.fileExists(atPath: (best as NSString).appendingPathComponent(Checkpoint.modelFile)) {
+                _ = try Checkpoint.load(directory: best).restore(into: model.parameters, includeTrainingState: false)
+            }
+        }
+        var evaluations: [ExperimentRunResult.Evaluation] = []
+        for e in spec.evaluations {
+            let source = e.data ?? spec.data
+            let data = try cache.dataset(source)
+            guard data.dataDim == config.dataDim else {
+                throw TrainingError(message: "evaluation \(e.id): \(source) has \(data.dataDim) dimensions, the model \(config.dataDim)")
+            }
+            let split = data.split(e.split ?? .test)
+            let start = Date()
+            let r = try Evaluator.evaluate(model: model, split: split, particles: e.particles, seed: e.seed ?? 0)
+            evaluations.append(.init(id: e.id, data: source, split: e.split ?? .test, particles: e.particles,
+                                     seed: e.seed ?? 0, elbo: r.elbo, iwae: r.iwae, fivo: r.fivo, steps: r.steps,
+                                     sequences: r.sequences, seconds: Date().timeIntervalSince(start)))
+            if shouldStop() { return nil }
+        }
+        let result = ExperimentRunResult(
+            spec: spec.name, model: entry.id, seed: seed, configuration: config, trainable: model.parameterCount,
+            paperCount: model.paperParameterCount, data: spec.data, steps: summary.finalStep, bestStep: trainer.bestStep,
+            bestValidation: summary.bestValidation, stoppedEarly: summary.stoppedEarly, trainSeconds: elapsed,
+            resumed: resumed, threads: KernelRuntime.threadCount, evaluations: evaluations,
+            finishedAt: ISO8601DateFormatter().string(from: Date()))
+        try Self.write(result, to: resultPath(model: entry.id, seed: seed))
+        return result
+    }
+
+    /// Runs one pair by model id and seed.
+    @discardableResult
+    public func run(modelID: String, seed: UInt64, shouldStop: @escaping () -> Bool = { false },
+                    progress: (TrainingProgress) -> Void = { _ in }) throws -> ExperimentRunResult? {
+        guard let entry = spec.models.first(where: { $0.id == modelID }) else {
+            throw TrainingError(message: "spec \(spec.name) has no model '\(modelID)' (models: \(spec.models.map(\.id).joined(separator: ", ")))")
+        }
+        guard spec.seeds.contains(seed) else {
+            throw TrainingError(message: "spec \(spec.name) has no seed \(seed) (seeds: \(spec.seeds.map(String.init).joined(separator: ", ")))")
+        }
+        return try run(model: entry, seed: seed, shouldStop: shouldStop, progress: progress)
+    }
+
+    /// Results JSON, pretty and sorted (stable diffs), written atomically.
+    static func write(_ result: ExperimentRunResult, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                      nan: "nan")
+        try encoder.encode(result).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Every results file of this spec that exists.
+    public func results() throws -> [ExperimentRunResult] {
+        try Self.results(in: (resultsDirectory as NSString).appendingPathComponent(spec.name))
+    }
+
+    public static func results(in directory: String) throws -> [ExperimentRunResult] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                        nan: "nan")
+        return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
+            let path = (directory as NSString).appendingPathComponent(name)
+            do {
+                return try decoder.decode(ExperimentRunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw DataFileError(path: path, message: "not a results file: \(error)")
+            }
+        }
+    }
+}

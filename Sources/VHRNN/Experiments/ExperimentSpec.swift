@@ -1,0 +1,197 @@
+import Foundation
+
+/// An experiment: models trained on one data source under one protocol, over several seeds,
+/// each evaluated on a list of (data, split, K) settings — and the table that compares them.
+/// Read from a JSON file in `experiments/` (`vhrnn experiment run SPEC`). Every run is the pair
+/// (model entry, seed); `ExperimentRunner` runs it and `ExperimentReport` tabulates the results.
+///
+/// ```json
+/// {
+///   "name": "table1", "title": "Table 1 — synthetic data",
+///   "data": "synthetic:standard",
+///   "training": {"steps": 6000, "learningRate": 0.001, "validateEvery": 600},
+///   "seeds": [1, 2, 3, 4, 5],
+///   "models": [{"id": "vrnn8", "label": "VRNN Z=8", "model": "vrnn", "latent": 8, "fcLayers": 2,
+///               "paper": {"standard": -5.43}}],
+///   "evaluations": [{"id": "standard", "label": "Test", "particles": 128}]
+/// }
+/// ```
+public struct ExperimentSpec: Codable, Sendable, Equatable {
+    /// File-name-safe identifier; results go to `<results>/<name>/`.
+    public var name: String
+    public var title: String
+    public var description: String?
+    /// Training data source (`DataSource` spelling).
+    public var data: String
+    public var training: TrainingProtocol
+    public var seeds: [UInt64]
+    public var models: [ModelEntry]
+    public var evaluations: [EvaluationEntry]
+    /// The bound the report tabulates (default FIVO, the paper's metric).
+    public var reportBound: BoundKind?
+    /// Where the paper's reference numbers come from (shown under the table).
+    public var paperSource: String?
+
+    /// The training protocol shared by every run (paper appendix C unless overridden).
+    public struct TrainingProtocol: Codable, Sendable, Equatable {
+        public var bound: BoundKind?
+        public var particles: Int?
+        public var batchSize: Int?
+        public var learningRate: Double?
+        public var steps: Int?
+        public var epochs: Int?
+        public var validateEvery: Int?
+        public var validationParticles: Int?
+        public var patience: Int?
+        public var clipNorm: Double?
+        public var workers: Int?
+
+        public init(bound: BoundKind? = nil, particles: Int? = nil, batchSize: Int? = nil, learningRate: Double? = nil,
+                    steps: Int? = nil, epochs: Int? = nil, validateEvery: Int? = nil, validationParticles: Int? = nil,
+                    patience: Int? = nil, clipNorm: Double? = nil, workers: Int? = nil) {
+            self.bound = bound
+            self.particles = particles
+            self.batchSize = batchSize
+            self.learningRate = learningRate
+            self.steps = steps
+            self.epochs = epochs
+            self.validateEvery = validateEvery
+            self.validationParticles = validationParticles
+            self.patience = patience
+            self.clipNorm = clipNorm
+            self.workers = workers
+        }
+
+        /// The options for one run with this seed.
+        public func options(seed: UInt64) -> TrainingOptions {
+            var o = TrainingOptions()
+            if let bound { o.bound = bound }
+            if let particles { o.particles = particles }
+            if let batchSize { o.batchSize = batchSize }
+            if let learningRate { o.learningRate = learningRate }
+            o.steps = steps
+            o.epochs = epochs
+            if let validateEvery { o.validateEvery = validateEvery }
+            if let validationParticles { o.validationParticles = validationParticles }
+            o.patience = patience
+            o.clipNorm = clipNorm
+            o.workers = workers
+            o.seed = seed
+            return o
+        }
+    }
+
+    /// One model of the comparison, spelled like the CLI's model flags.
+    public struct ModelEntry: Codable, Sendable, Equatable {
+        public var id: String
+        public var label: String
+        public var model: ModelKind
+        public var cell: CellKind?
+        public var latent: Int
+        public var hidden: Int?
+        public var hyper: Int?
+        public var hyperInput: HyperInput?
+        public var emission: EmissionKind?
+        public var fcLayers: Int?
+        public var omegaHidden: Int?
+        public var semantics: StepSemantics?
+        /// The paper's number for this model per evaluation id.
+        public var paper: [String: Double]?
+        /// The paper's parameter count for this model, as it prints it.
+        public var paperParameters: String?
+
+        /// The configuration for data of `dataDim` dimensions (emission from the data unless set).
+        public func configuration(dataDim: Int, dataEmission: EmissionKind) -> ModelConfiguration {
+            ModelConfiguration(model: model, cell: cell ?? .lstm, dataDim: dataDim, emission: emission ?? dataEmission,
+                               latentDim: latent, hiddenDim: hidden, hyperDim: hyper, fcLayers: fcLayers ?? 1,
+                               omegaHidden: omegaHidden ?? 64, hyperInput: hyperInput ?? .both,
+                               semantics: semantics ?? .fivo)
+        }
+    }
+
+    /// One evaluation of every trained model.
+    public struct EvaluationEntry: Codable, Sendable, Equatable {
+        public var id: String
+        public var label: String
+        /// Data source (default: the spec's training data).
+        public var data: String?
+        public var split: SplitName?
+        public var particles: Int
+        /// Evaluation noise seed (default 0).
+        public var seed: UInt64?
+    }
+
+    /// Reads and checks a spec file; errors name the file and the field.
+    public static func load(path: String) throws -> ExperimentSpec {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw DataFileError(path: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        let spec: ExperimentSpec
+        do { spec = try JSONDecoder().decode(ExperimentSpec.self, from: data) } catch let error as DecodingError {
+            throw DataFileError(path: path, message: Self.describe(error))
+        }
+        try spec.validate(path: path)
+        return spec
+    }
+
+    /// Checks names, sizes and data sources before anything runs.
+    public func validate(path: String) throws {
+        func fail(_ field: String, _ message: String) -> DataFileError {
+            DataFileError(path: path, location: field, message: message)
+        }
+        let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        for (field, id) in [("name", name)] + models.map { ("models.id", $0.id) } + evaluations.map { ("evaluations.id", $0.id) } {
+            guard !id.isEmpty, id.unicodeScalars.allSatisfy(safe.contains), !id.hasPrefix(".") else {
+                throw fail(field, "'\(id)' must be non-empty letters, digits, '-', '_' or '.'")
+            }
+        }
+        guard !seeds.isEmpty else { throw fail("seeds", "needs at least one seed") }
+        guard Set(seeds).count == seeds.count else { throw fail("seeds", "has duplicates") }
+        guard !models.isEmpty else { throw fail("models", "needs at least one model") }
+        guard Set(models.map(\.id)).count == models.count else { throw fail("models.id", "ids must be unique") }
+        guard Set(evaluations.map(\.id)).count == evaluations.count else { throw fail("evaluations.id", "ids must be unique") }
+        func source(_ text: String, _ field: String) throws {
+            do { _ = try DataSource(parsing: text) } catch let error as DataSourceError {
+                throw fail(field, error.message)
+            }
+        }
+        try source(data, "data")
+        for e in evaluations {
+            if let d = e.data { try source(d, "evaluations[\(e.id)].data") }
+            guard e.particles >= 1 else { throw fail("evaluations[\(e.id)].particles", "must be positive") }
+        }
+        for m in models {
+            let config = m.configuration(dataDim: 1, dataEmission: .gaussian)
+            do { try config.validate() } catch let error as ConfigurationError {
+                throw fail("models[\(m.id)]", error.description)
+            }
+        }
+        let t = training
+        for (value, field) in [(t.particles, "particles"), (t.batchSize, "batchSize"), (t.steps, "steps"),
+                               (t.epochs, "epochs"), (t.validateEvery, "validateEvery"),
+                               (t.validationParticles, "validationParticles"), (t.patience, "patience"),
+                               (t.workers, "workers")] {
+            if let value, value < 1 { throw fail("training.\(field)", "must be positive, got \(value)") }
+        }
+        if let lr = t.learningRate, !(lr > 0 && lr.isFinite) { throw fail("training.learningRate", "must be positive") }
+        if t.steps == nil && t.epochs == nil { throw fail("training", "give steps or epochs") }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let c): return "\(path(c).isEmpty ? "" : path(c) + ".")\(key.stringValue): missing"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "\(path(c).isEmpty ? "file" : path(c)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// Every (model, seed) pair, in run order (seed-major, so a partial run covers every model).
+    public var runs: [(model: ModelEntry, seed: UInt64)] {
+        seeds.flatMap { seed in models.map { ($0, seed) } }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import VHRNN
+
+/// The experiment runner on tiny specs: every run once, skipping finished ones, resuming an
+/// interrupted one to the same result, and the report built from the results files alone.
+@Suite("Experiments")
+struct ExperimentTests {
+    static func tinySpec(name: String = "tiny", seeds: [UInt64] = [1, 2]) -> ExperimentSpec {
+        ExperimentSpec(
+            name: name, title: "Tiny", description: nil, data: "synthetic:standard",
+            training: .init(particles: 2, batchSize: 4, learningRate: 1e-3, steps: 24, validateEvery: 8,
+                            validationParticles: 2, workers: 1),
+            seeds: seeds,
+            models: [
+                .init(id: "vrnn2", label: "VRNN Z=2", model: .vrnn, latent: 2, fcLayers: 1,
+                      paper: ["test": -5.0], paperParameters: "100"),
+                .init(id: "vhrnn2", label: "VHRNN Z=2", model: .vhrnn, latent: 2, fcLayers: 1, omegaHidden: 3),
+            ],
+            evaluations: [.init(id: "test", label: "Test", data: nil, split: .test, particles: 2, seed: 0),
+                          .init(id: "add", label: "ADD", data: "synthetic:add", split: .test, particles: 2, seed: 0)])
+    }
+
+    @Test func runsEveryPairOnceAndReports() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment")
+        defer { dir.remove() }
+        let spec = Self.tinySpec()
+        let runner = ExperimentRunner(spec: spec, workDirectory: dir.file("work"), resultsDirectory: dir.file("results"))
+        #expect(runner.pending.count == 4)
+        for (model, seed) in runner.pending {
+            let result = try #require(try runner.run(modelID: model.id, seed: seed))
+            #expect(result.steps == 24 && result.evaluations.map(\.id) == ["test", "add"])
+            #expect(result.evaluations.allSatisfy { ($0.fivo ?? -.infinity).isFinite && $0.particles == 2 })
+            #expect(result.paperCount > result.trainable && !result.resumed)
+        }
+        #expect(runner.pending.isEmpty)
+        let results = try runner.results()
+        #expect(results.count == 4)
+        // The same pair trained again gives the same numbers (deterministic for a seed).
+        let again = ExperimentRunner(spec: spec, workDirectory: dir.file("work2"), resultsDirectory: dir.file("results2"))
+        let repeatRun = try #require(try again.run(modelID: "vrnn2", seed: 2))
+        let first = try #require(results.first { $0.model == "vrnn2" && $0.seed == 2 })
+        #expect(repeatRun.evaluations.map(\.fivo) == first.evaluations.map(\.fivo))
+
+        let text = ExperimentReport.markdown(spec: spec, results: results, command: "vhrnn experiment run tiny.json")
+        #expect(text.contains("| VRNN Z=2 |") && text.contains("(2) (paper −5.000)") && text.contains("4 of 4 runs finished"))
+        let summary = try #require(ExperimentReport.summary(results, model: "vhrnn2", evaluation: "add", bound: .fivo))
+        #expect(summary.n == 2 && summary.sd != nil)
+    }
+
+    @Test func anInterruptedRunResumesToTheSameResult() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment-resume")
+        defer { dir.remove() }
+        let spec = Self.tinySpec(seeds: [3])
+        let whole = try #require(try ExperimentRunner(spec: spec, workDirectory: dir.file("a"), resultsDirectory: dir.file("ra"))
+            .run(modelID: "vhrnn2", seed: 3))
+
+        let runner = ExperimentRunner(spec: spec, workDirectory: dir.file("b"), resultsDirectory: dir.file("rb"))
+        var steps = 0
+        let stopped = try runner.run(modelID: "vhrnn2", seed: 3, shouldStop: { steps >= 13 }, progress: { steps = $0.step })
+        #expect(stopped == nil)
+        #expect(runner.pending.count == 2, "the stopped run has no results file")
+        let resumed = try #require(try runner.run(modelID: "vhrnn2", seed: 3))
+        #expect(resumed.resumed && resumed.steps == 24)
+        #expect(resumed.evaluations.map(\.fivo) == whole.evaluations.map(\.fivo))
+        #expect(resumed.bestStep == whole.bestStep)
+    }
+
+    @Test func badSpecsNameTheField() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment-spec")
+        defer { dir.remove() }
+        func refuse(_ edit: (inout ExperimentSpec) -> Void, mentions word: String) throws {
+            var spec = Self.tinySpec()
+            edit(&spec)
+            let encoder = JSONEncoder()
+            try encoder.encode(spec).write(to: URL(fileURLWithPath: dir.file("s.json")))
+            let error = try #require(throws: (any Error).self) { try ExperimentSpec.load(path: dir.file("s.json")) }
+            #expect("\(error)".contains(word) && "\(error)".contains("s.json"), "\(error)")
+        }
+        try refuse({ $0.seeds = [] }, mentions: "seeds")
+        try refuse({ $0.seeds = [1, 1] }, mentions: "seeds")
+        try refuse({ $0.models[1].id = "vrnn2" }, mentions: "models.id")
+        try refuse({ $0.models[0].id = "../x" }, mentions: "models.id")
+        try refuse({ $0.training.steps = nil }, mentions: "steps or epochs")
+        try refuse({ $0.training.learningRate = -1 }, mentions: "learningRate")
+        try refuse({ $0.data = "nonsense:x" }, mentions: "nonsense")
+        try refuse({ $0.evaluations[0].particles = 0 }, mentions: "particles")
+        try refuse({ $0.models[0].latent = 0 }, mentions: "latentDim")
+        try dir.write("broken.json", #"{"name": "x", "title": 3}"#)
+        let error = try #require(throws: DataFileError.self) { try ExperimentSpec.load(path: dir.file("broken.json")) }
+        #expect("\(error)".contains("title"), "\(error)")
+    }
+
+    @Test func committedSpecsAreValid() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("experiments")
+        let specs = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(!specs.isEmpty)
+        for name in specs { _ = try ExperimentSpec.load(path: folder.appendingPathComponent(name).path) }
+    }
+}
