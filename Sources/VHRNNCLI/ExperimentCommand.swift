@@ -46,6 +46,7 @@ struct ExperimentRunCommand: ParsableCommand {
 
     func run() throws {
         let stop = InterruptFlag.install()
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines reach a log file as they happen
         do {
             let spec = try ExperimentSpec.load(path: self.spec)
             let runner = ExperimentRunner(spec: spec, workDirectory: work, resultsDirectory: results)
