@@ -138,8 +138,8 @@ struct DiagnoseCommand: ParsableCommand {
     private func switchFrames(source: DataSource) throws -> [Int] {
         let info: SyntheticInfo
         switch source {
-        case .synthetic(let setting):
-            info = SyntheticData.makeWithInfo(setting: setting, seed: seed).info
+        case .synthetic(let setting, let family):
+            info = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family).info
         case .syntheticDirectory(let dir):
             let path = (dir as NSString).appendingPathComponent("info.json")
             guard FileManager.default.fileExists(atPath: path) else { return [] }

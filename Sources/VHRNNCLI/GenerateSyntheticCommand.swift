@@ -2,6 +2,7 @@ import ArgumentParser
 import VHRNN
 
 extension SyntheticSetting: ExpressibleByArgument {}
+extension SyntheticFamily: ExpressibleByArgument {}
 
 /// `vhrnn generate-synthetic`: writes a synthetic setting's splits as plain CSV files.
 struct GenerateSyntheticCommand: ParsableCommand {
@@ -18,6 +19,9 @@ struct GenerateSyntheticCommand: ParsableCommand {
     @Option(help: "Setting: standard, noiseless, switch, rand, long, zero-shot or add.")
     var setting: SyntheticSetting = .standard
 
+    @Option(help: "Matrix family: contracting (spectral radii 0.80-1.02) or expanding (0.90-1.06).")
+    var family: SyntheticFamily = .contracting
+
     @Option(help: "Output directory.")
     var out: String
 
@@ -25,13 +29,13 @@ struct GenerateSyntheticCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func run() throws {
-        let (dataset, info) = SyntheticData.makeWithInfo(setting: setting, seed: seed)
+        let (dataset, info) = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family)
         do {
             try SyntheticData.write(dataset, info: info, to: out)
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)
         }
-        print("wrote \(setting.rawValue) (seed \(seed)): \(dataset.train.count)/\(dataset.valid.count)/\(dataset.test.count) sequences to \(out)")
+        print("wrote \(setting.rawValue) (\(family.rawValue) matrices, seed \(seed)): \(dataset.train.count)/\(dataset.valid.count)/\(dataset.test.count) sequences to \(out)")
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 /// Where a dataset comes from, as spelled on the command line (`--data`) and recorded in
 /// checkpoints:
 ///
-///     synthetic[:SETTING]   the paper's synthetic data (generated; SETTING as SyntheticSetting)
+///     synthetic[:SETTING[:FAMILY]]   the paper's synthetic data (generated; SETTING as
+///                           SyntheticSetting, FAMILY contracting (default) or expanding)
 ///     pianoroll:PATH        a Boulanger-Lewandowski pickle (JSB_Chorales.pickle, ...)
 ///     pianoroll-chunks:N:PATH   the same, every song cut into consecutive chunks of at most N
 ///                           steps (the FIVO reference's "trunc_" datasets, N = 100)
@@ -12,7 +13,7 @@ import Foundation
 ///     csv:PATH              your own series: a long CSV table or a folder of CSVs
 ///     synthetic-dir:DIR     synthetic data written by `vhrnn generate-synthetic`
 public enum DataSource: Equatable, Sendable, CustomStringConvertible {
-    case synthetic(SyntheticSetting)
+    case synthetic(SyntheticSetting, SyntheticFamily = .contracting)
     case syntheticDirectory(String)
     case pianoRoll(String)
     case pianoRollChunks(String, maxLength: Int)
@@ -33,11 +34,20 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         switch kind {
         case "synthetic":
             guard let argument else { self = .synthetic(.standard); return }
-            guard let setting = SyntheticSetting(rawValue: argument) else {
-                throw DataSourceError(message: "unknown synthetic setting '\(argument)'; expected one of "
+            let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let setting = SyntheticSetting(rawValue: parts[0]) else {
+                throw DataSourceError(message: "unknown synthetic setting '\(parts[0])'; expected one of "
                     + SyntheticSetting.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            self = .synthetic(setting)
+            var family = SyntheticFamily.contracting
+            if parts.count > 1 {
+                guard let f = SyntheticFamily(rawValue: parts[1]) else {
+                    throw DataSourceError(message: "unknown synthetic matrix family '\(parts[1])'; expected "
+                        + SyntheticFamily.allCases.map(\.rawValue).joined(separator: " or "))
+                }
+                family = f
+            }
+            self = .synthetic(setting, family)
         case "synthetic-dir": self = .syntheticDirectory(try path())
         case "pianoroll": self = .pianoRoll(try path())
         case "pianoroll-chunks":
@@ -50,14 +60,14 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case "ht-sensor": self = .htSensor(try path())
         case "csv": self = .csv(try path())
         default:
-            throw DataSourceError(message: "unknown data source '\(text)'; expected synthetic[:SETTING], "
+            throw DataSourceError(message: "unknown data source '\(text)'; expected synthetic[:SETTING[:FAMILY]], "
                 + "synthetic-dir:DIR, pianoroll:PATH, pianoroll-chunks:N:PATH, stock:PATH, ht-sensor:DIR or csv:PATH")
         }
     }
 
     public var description: String {
         switch self {
-        case .synthetic(let s): return "synthetic:\(s.rawValue)"
+        case .synthetic(let s, let f): return "synthetic:\(s.rawValue)" + (f == .contracting ? "" : ":\(f.rawValue)")
         case .syntheticDirectory(let p): return "synthetic-dir:\(p)"
         case .pianoRoll(let p): return "pianoroll:\(p)"
         case .pianoRollChunks(let p, let n): return "pianoroll-chunks:\(n):\(p)"
@@ -70,7 +80,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     /// Loads the dataset (train, valid, test). Errors name the file.
     public func load(seed: UInt64 = 0) throws -> SequenceDataset {
         switch self {
-        case .synthetic(let setting): return SyntheticData.make(setting: setting, seed: seed)
+        case .synthetic(let setting, let family): return SyntheticData.make(setting: setting, seed: seed, family: family)
         case .syntheticDirectory(let dir): return try SyntheticData.read(directory: dir)
         case .pianoRoll(let path): return try PianoRollLoader.load(path: path)
         case .pianoRollChunks(let path, let n): return try PianoRollLoader.load(path: path).chunked(maxLength: n)

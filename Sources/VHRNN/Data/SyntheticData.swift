@@ -25,6 +25,33 @@ public enum SyntheticSetting: String, CaseIterable, Sendable, Codable {
     case add
 }
 
+/// Which table of transition matrices the synthetic data use (docs/DATA.md lists both).
+public enum SyntheticFamily: String, CaseIterable, Sendable, Codable {
+    /// Spectral radii 0.80 … 1.02: sequences decay or grow slowly (1.02^100 ≈ 7). The default.
+    case contracting
+    /// Spectral radii 0.90 … 1.06: the top matrices grow exponentially (1.06^100 ≈ 340,
+    /// 1.06^200 ≈ 1.2e5), so NOISELESS and LONG leave the range of the training data, as the
+    /// paper's settings do ("exponential growth could happen when the singular values of the
+    /// underlying weight matrix are greater than 1").
+    case expanding
+
+    /// Spectral radius of matrix k (k = 0 … 9, evenly spaced).
+    public func radius(_ k: Int) -> Double {
+        switch self {
+        case .contracting: return 0.80 + 0.22 * Double(k) / 9
+        case .expanding: return 0.90 + 0.16 * Double(k) / 9
+        }
+    }
+
+    /// Seeds of the training/testing table and of the zero-shot table.
+    var seeds: (matrices: UInt64, zeroShot: UInt64) {
+        switch self {
+        case .contracting: return (0x5EED_0001, 0x5EED_0002)
+        case .expanding: return (0x5EED_0003, 0x5EED_0004)
+        }
+    }
+}
+
 /// A 2x2 matrix `[[m00, m01], [m10, m11]]` (row-major), applied as `W x` to a column vector.
 public struct Matrix2: Sendable, Equatable, Codable {
     public var m00: Double, m01: Double, m10: Double, m11: Double
@@ -158,55 +185,74 @@ public enum SyntheticData {
     public static let noiseLevels: [Double] = [0.25, 1, 4]
     public static let trainCount = 800, validCount = 100, testCount = 100
 
-    /// The 10 matrices of the standard setting (see the type's documentation).
-    public static let matrices: [Matrix2] = makeMatrices(seed: 0x5EED_0001)
-    /// The 10 different matrices of the ZERO-SHOT setting.
-    public static let zeroShotMatrices: [Matrix2] = makeMatrices(seed: 0x5EED_0002)
+    /// The 10 matrices of the standard setting (contracting family; see the type's documentation).
+    public static let matrices: [Matrix2] = matrices(.contracting)
+    /// The 10 different matrices of the ZERO-SHOT setting (contracting family).
+    public static let zeroShotMatrices: [Matrix2] = zeroShotMatrices(.contracting)
 
-    /// Spectral radii r_k of both matrix tables: 0.80 ... 1.02 in 10 even steps.
-    public static func radius(_ k: Int) -> Double { 0.80 + 0.22 * Double(k) / 9 }
+    /// The training/testing table of a family.
+    public static func matrices(_ family: SyntheticFamily) -> [Matrix2] {
+        makeMatrices(seed: family.seeds.matrices, family: family)
+    }
 
-    static func makeMatrices(seed: UInt64) -> [Matrix2] {
+    /// The ZERO-SHOT table of a family.
+    public static func zeroShotMatrices(_ family: SyntheticFamily) -> [Matrix2] {
+        makeMatrices(seed: family.seeds.zeroShot, family: family)
+    }
+
+    /// Spectral radii r_k of the contracting tables: 0.80 ... 1.02 in 10 even steps.
+    public static func radius(_ k: Int) -> Double { SyntheticFamily.contracting.radius(k) }
+
+    static func makeMatrices(seed: UInt64, family: SyntheticFamily = .contracting) -> [Matrix2] {
         var rng = SplitMix64(seed: seed)
         return (0..<10).map { k in
             let theta = 0.1 + 1.1 * rng.nextUnitDouble()
             let s = rng.nextUnitDouble() - 0.5
-            let r = radius(k)
+            let r = family.radius(k)
             let rot = Matrix2(r * cos(theta), -r * sin(theta), r * sin(theta), r * cos(theta))
             return Matrix2(1, s, 0, 1) * rot * Matrix2(1, -s, 0, 1)
         }
     }
 
     /// The dataset for `setting`. Same seed, same Double bits.
-    public static func make(setting: SyntheticSetting = .standard, seed: UInt64 = 0) -> SequenceDataset {
-        makeWithInfo(setting: setting, seed: seed).dataset
+    public static func make(setting: SyntheticSetting = .standard, seed: UInt64 = 0,
+                            family: SyntheticFamily = .contracting) -> SequenceDataset {
+        makeWithInfo(setting: setting, seed: seed, family: family).dataset
     }
 
     /// The dataset and, per sequence, what generated it (matrix, switch frames, noise levels).
-    public static func makeWithInfo(setting: SyntheticSetting = .standard, seed: UInt64 = 0)
+    /// The family only changes the matrix tables; every draw is the same, so the two families'
+    /// datasets have the same x_0, switch frames and noise levels sequence by sequence.
+    public static func makeWithInfo(setting: SyntheticSetting = .standard, seed: UInt64 = 0,
+                                    family: SyntheticFamily = .contracting)
         -> (dataset: SequenceDataset, info: SyntheticInfo)
     {
         let T = sequenceLength
+        let tables = (family == .contracting ? matrices : matrices(family),
+                      family == .contracting ? zeroShotMatrices : zeroShotMatrices(family))
         var rng = SplitMix64(seed: seed)
         var standard: [(seq: [Double], info: SyntheticSequenceInfo)] = []
         standard.reserveCapacity(trainCount + validCount + testCount)
         for _ in 0..<(trainCount + validCount + testCount) {
-            standard.append(standardSequence(length: T, rng: &rng))
+            standard.append(standardSequence(length: T, table: tables.0, rng: &rng))
         }
         let train = Array(standard[0..<trainCount])
         let valid = Array(standard[trainCount..<(trainCount + validCount)])
         var test = Array(standard[(trainCount + validCount)...])
         if setting != .standard {
             var testRNG = SplitMix64(seed: seed ^ salt(setting))
-            test = (0..<testCount).map { _ in generalisationSequence(setting, length: T, rng: &testRNG) }
+            test = (0..<testCount).map { _ in
+                generalisationSequence(setting, length: T, tables: tables, rng: &testRNG)
+            }
         }
         func split(_ items: [(seq: [Double], info: SyntheticSequenceInfo)]) -> SequenceSplit {
             SequenceSplit(dataDim: 2, sequences: items.map(\.seq))
         }
-        let dataset = SequenceDataset(name: "synthetic-\(setting.rawValue)", kind: .real,
+        let name = "synthetic-\(setting.rawValue)" + (family == .contracting ? "" : "-\(family.rawValue)")
+        let dataset = SequenceDataset(name: name, kind: .real,
                                       train: split(train), valid: split(valid), test: split(test))
         let info = SyntheticInfo(setting: setting, seed: seed, sequenceLength: T,
-                                 matrices: matrices, zeroShotMatrices: zeroShotMatrices,
+                                 matrices: tables.0, zeroShotMatrices: tables.1,
                                  train: train.map(\.info), valid: valid.map(\.info),
                                  test: test.map(\.info))
         return (dataset, info)
@@ -272,7 +318,7 @@ public enum SyntheticData {
         return out
     }
 
-    static func standardSequence(length: Int, rng: inout SplitMix64)
+    static func standardSequence(length: Int, table matrices: [Matrix2], rng: inout SplitMix64)
         -> (seq: [Double], info: SyntheticSequenceInfo)
     {
         let k = drawIndex(matrices.count, &rng)
@@ -295,10 +341,12 @@ public enum SyntheticData {
     }
 
     static func generalisationSequence(_ setting: SyntheticSetting, length T: Int,
+                                       tables: (matrices: [Matrix2], zeroShot: [Matrix2]),
                                        rng: inout SplitMix64) -> (seq: [Double], info: SyntheticSequenceInfo) {
+        let (matrices, zeroShotMatrices) = tables
         switch setting {
         case .standard:
-            return standardSequence(length: T, rng: &rng)
+            return standardSequence(length: T, table: matrices, rng: &rng)
         case .noiseless:
             return noiselessSequence(length: T, table: matrices, rng: &rng)
         case .long:

@@ -37,6 +37,50 @@ import Testing
         #expect(SyntheticData.matrices != SyntheticData.zeroShotMatrices)
     }
 
+    /// The expanding family's tables as printed in docs/DATA.md.
+    static let documentedExpanding: [[Double]] = [
+        [0.573065, -0.671520, 0.670400, 0.627874], [0.696157, -0.423982, 0.366305, 0.986860],
+        [0.889897, -0.544412, 0.520175, 0.665329], [0.494971, -0.776976, 0.771487, 0.625121],
+        [0.597189, -0.714510, 0.708098, 0.731953], [0.918058, -0.473774, 0.468974, 0.823166],
+        [0.848573, -0.566099, 0.565655, 0.816855], [0.764361, -0.952786, 0.883984, 0.271127],
+        [0.696132, -0.851472, 0.843193, 0.529026], [0.696786, -0.749848, 0.745532, 0.810239],
+    ]
+    static let documentedExpandingZeroShot: [[Double]] = [
+        [0.749397, -0.795266, 0.728369, 0.307918], [0.836399, -0.902569, 0.762990, 0.183722],
+        [0.655605, -0.610370, 0.604769, 0.772006], [0.793491, -0.461172, 0.457107, 0.879707],
+        [0.309946, -0.878569, 0.844679, 0.648331], [0.937462, -0.379948, 0.378444, 0.889756],
+        [1.059929, -0.284234, 0.255157, 0.887657], [0.364067, -0.896918, 0.762129, 1.005088],
+        [0.053668, -1.100870, 0.946848, 0.817436], [1.079345, -0.256907, 0.247354, 0.982126],
+    ]
+
+    @Test func expandingFamilyMatchesDocumentationAndGrowsBeyondTraining() throws {
+        for (table, doc) in [(SyntheticData.matrices(.expanding), Self.documentedExpanding),
+                             (SyntheticData.zeroShotMatrices(.expanding), Self.documentedExpandingZeroShot)] {
+            for (k, w) in table.enumerated() {
+                let got = [w.m00, w.m01, w.m10, w.m11]
+                for i in 0..<4 { #expect(abs(got[i] - doc[k][i]) < 1e-6, "expanding matrix \(k) entry \(i)") }
+                #expect(abs(w.spectralRadius - SyntheticFamily.expanding.radius(k)) < 1e-12)
+            }
+        }
+        #expect(SyntheticData.matrices(.contracting) == SyntheticData.matrices)
+        func maxAbs(_ split: SequenceSplit) -> Double { split.inputs.joined().map(abs).max() ?? 0 }
+        let train = SyntheticData.make(setting: .standard, seed: 0, family: .expanding).train
+        let long = SyntheticData.make(setting: .long, seed: 0, family: .expanding).test
+        let contractingLong = SyntheticData.make(setting: .long, seed: 0).test
+        // LONG leaves the training range far behind only in the expanding family.
+        #expect(maxAbs(long) > 10 * maxAbs(train), "LONG max \(maxAbs(long)), training max \(maxAbs(train))")
+        #expect(maxAbs(contractingLong) < maxAbs(SyntheticData.make(setting: .standard, seed: 0).train))
+        // The same draws: switch frames and noise levels agree sequence by sequence.
+        let a = SyntheticData.makeWithInfo(setting: .standard, seed: 5).info
+        let b = SyntheticData.makeWithInfo(setting: .standard, seed: 5, family: .expanding).info
+        #expect(a.train.map(\.switchSteps) == b.train.map(\.switchSteps) && a.train.map(\.sigmas) == b.train.map(\.sigmas))
+        let source = try DataSource(parsing: "synthetic:long:expanding")
+        let loaded = try source.load()
+        #expect(source.description == "synthetic:long:expanding" && loaded.test == long)
+        #expect(try DataSource(parsing: "synthetic:long").description == "synthetic:long")
+        #expect(throws: DataSourceError.self) { try DataSource(parsing: "synthetic:long:nope") }
+    }
+
     @Test func sameSeedSameBitsDifferentSeedDiffers() {
         let a = SyntheticData.makeWithInfo(setting: .standard, seed: 7)
         let b = SyntheticData.makeWithInfo(setting: .standard, seed: 7)
