@@ -95,7 +95,8 @@ struct ExperimentRunCommand: ParsableCommand {
         var queue = pairs[...]
         var running: [(process: Process, model: String, seed: UInt64, name: String, start: Date)] = []
         var failures: [String] = []
-        while !queue.isEmpty || !running.isEmpty {
+        var forwarded = false
+        while (!queue.isEmpty && !stop.isSet) || !running.isEmpty {
             while running.count < jobs, let (model, seed) = queue.first, !stop.isSet {
                 queue = queue.dropFirst()
                 let name = ExperimentRunner.runName(model: model, seed: seed)
@@ -111,6 +112,7 @@ struct ExperimentRunCommand: ParsableCommand {
                                "--seed", String(seed)]
                 var env = ProcessInfo.processInfo.environment
                 env["VHRNN_THREADS"] = String(threads)
+                env[InterruptFlag.childEnvironmentKey] = "1"
                 p.environment = env
                 p.standardOutput = handle
                 p.standardError = handle
@@ -118,7 +120,11 @@ struct ExperimentRunCommand: ParsableCommand {
                 running.append((p, model, seed, name, Date()))
                 print("  \(name): started (\(threads) thread\(threads == 1 ? "" : "s"), log \(log))")
             }
-            if stop.isSet { for r in running where r.process.isRunning { kill(r.process.processIdentifier, SIGINT) } }
+            if stop.isSet && !forwarded {
+                // Passed on once; each child stops after its step in flight and saves last/.
+                for r in running where r.process.isRunning { kill(r.process.processIdentifier, SIGINT) }
+                forwarded = true
+            }
             Thread.sleep(forTimeInterval: 0.2)
             running.removeAll { r in
                 guard !r.process.isRunning else { return false }

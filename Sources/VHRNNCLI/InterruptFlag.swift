@@ -7,11 +7,22 @@ final class InterruptFlag: @unchecked Sendable {
 
     var isSet: Bool { Self.raised != 0 }
 
+    /// The environment variable `vhrnn experiment run --jobs` sets in its child processes.
+    static let childEnvironmentKey = "VHRNN_EXPERIMENT_CHILD"
+
+    /// Installs the handlers. In an experiment's child process a repeated signal does not exit:
+    /// the child may get the same Ctrl-C twice (from the terminal's process group and from its
+    /// parent passing it on) and must still stop after its step and save `last/`.
     static func install() -> InterruptFlag {
+        let child = ProcessInfo.processInfo.environment[childEnvironmentKey] == "1"
         for sig in [SIGINT, SIGTERM] {
-            signal(sig) { _ in
-                if InterruptFlag.raised != 0 { _exit(130) }
-                InterruptFlag.raised = 1
+            if child {
+                signal(sig) { _ in InterruptFlag.raised = 1 }
+            } else {
+                signal(sig) { _ in
+                    if InterruptFlag.raised != 0 { _exit(130) }
+                    InterruptFlag.raised = 1
+                }
             }
         }
         return InterruptFlag()

@@ -205,6 +205,32 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("c")), "a refused import must write nothing")
     }
 
+    @Test("experiment run --jobs 2 runs every pair in child processes; a rerun skips them; report builds the table")
+    func experimentRunAndReport() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-experiment")
+        defer { dir.remove() }
+        try dir.write("tiny.json", """
+            {"name": "tiny", "title": "Tiny", "data": "synthetic:standard",
+             "training": {"particles": 2, "steps": 30, "validateEvery": 10, "workers": 2},
+             "seeds": [1, 2],
+             "models": [{"id": "a", "label": "VRNN Z=2", "model": "vrnn", "latent": 2, "paper": {"t": -5}},
+                        {"id": "b", "label": "VHRNN Z=2", "model": "vhrnn", "latent": 2, "omegaHidden": 3}],
+             "evaluations": [{"id": "t", "label": "Test", "particles": 2}]}
+            """)
+        let first = try Self.succeed(["experiment", "run", "tiny.json", "--jobs", "2"], in: dir.path)
+        #expect(first.stdout.contains("0 of 4 runs finished, 4 to run with 2 jobs"), "\(first.stdout)")
+        for name in ["a-s1", "a-s2", "b-s1", "b-s2"] {
+            #expect(FileManager.default.fileExists(atPath: dir.file("experiments/results/tiny/\(name).json")), "\(name)")
+        }
+        let again = try Self.succeed(["experiment", "run", "tiny.json"], in: dir.path)
+        #expect(again.stdout.contains("4 of 4 runs finished, 0 to run"), "\(again.stdout)")
+        try Self.succeed(["experiment", "report", "tiny.json", "--output", "RESULTS.md"], in: dir.path)
+        let report = try String(contentsOfFile: dir.file("RESULTS.md"), encoding: .utf8)
+        #expect(report.contains("| VRNN Z=2 |") && report.contains("(2) (paper −5.000)"), "\(report)")
+        try Self.fail(["experiment", "run", "missing.json"], mentioning: "missing.json", in: dir.path)
+        try Self.fail(["experiment", "run", "tiny.json", "--model", "zzz"], mentioning: "zzz", in: dir.path)
+    }
+
     @Test("generate-synthetic, train, evaluate, diagnose and sample on a tiny VRNN")
     func syntheticPipeline() throws {
         let dir = try TemporaryDirectory("vhrnn-cli-pipeline")
