@@ -17,6 +17,10 @@ struct DiagnoseCommand: ParsableCommand {
             switches (the first step of each new regime). The data is loaded as training loaded it: synthetic \
             data is regenerated with --seed, so use the seed the model was trained with.
 
+            --compare CHECKPOINT runs a second model on the same sequence (same data, seed and K) and draws \
+            both in every panel, as the paper's figures compare VRNN and VHRNN; its columns follow in the CSV \
+            with the prefix compare_.
+
             --out is a file prefix (PREFIX.csv, PREFIX.svg) or a directory (DIR/diagnose-SPLIT-INDEX.*); \
             default: diagnose-SPLIT-INDEX in the current directory.
             """)
@@ -34,6 +38,9 @@ struct DiagnoseCommand: ParsableCommand {
 
     @Option(help: "Output file prefix or directory.")
     var out: String?
+
+    @Option(help: "A second checkpoint to draw beside the first on the same sequence.")
+    var compare: String?
 
     @Option(help: "Seed for the data (synthetic generation, as in training) and the filter noise.")
     var seed: UInt64 = 0
@@ -74,21 +81,38 @@ struct DiagnoseCommand: ParsableCommand {
         }
         let diagnostics = try SequenceDiagnostics.compute(model: model, frames: frames, inputOffset: offset,
                                                           particles: particles, seed: seed)
+        // The second model, if any: the same frames, offset, K and seed.
+        var other: (label: String, directory: String, diagnostics: SequenceDiagnostics)?
+        if let compare {
+            let (otherDirectory, otherLoaded, otherModel) = try loadInferenceModel(compare, semantics: input.semantics)
+            guard otherModel.configuration.dataDim == D else {
+                throw CLIError("--compare \(compare): its model reads \(otherModel.configuration.dataDim) dimensions, the data has \(D)")
+            }
+            let otherOffset = otherLoaded.config.data.kind == .binary ? otherLoaded.config.data.trainFrameMean : nil
+            let d = try SequenceDiagnostics.compute(model: otherModel, frames: frames, inputOffset: otherOffset ?? offset,
+                                                    particles: particles, seed: seed)
+            other = (Self.label(otherModel), otherDirectory, d)
+        }
         let switches = try switchFrames(source: source)  // 0-based frames
         let switchSteps = switches.map { $0 + 1 }         // 1-based steps, as in the CSV and chart
 
         let prefix = try outputPrefix(out, defaultName: "diagnose-\(split.rawValue)-\(sequence)", strip: ["csv", "svg"])
         let csvPath = prefix + ".csv", svgPath = prefix + ".svg"
-        try writeFile(Data(diagnostics.csv().utf8), to: csvPath)
+        try writeFile(Data(Self.csv(diagnostics, other?.diagnostics).utf8), to: csvPath)
+        let label = Self.label(model)
+        func series(_ name: String, _ values: (SequenceDiagnostics) -> [Double]) -> [LineChart.Series] {
+            guard let other else { return [.init(name: name, values: values(diagnostics))] }
+            return [.init(name: label, values: values(diagnostics)), .init(name: other.label, values: values(other.diagnostics))]
+        }
         let chart = LineChart(
-            title: "\(directory): \(split.rawValue) sequence \(sequence)" + (particles > 1 ? " (K=\(particles))" : ""),
+            title: Self.short(directory) + (other.map { " vs " + Self.short($0.directory) } ?? "")
+                + ": \(split.rawValue) sequence \(sequence)"
+                + (particles > 1 ? " (K=\(particles))" : ""),
             xLabel: "time step",
             panels: [dataPanel(frames: frames, dataDim: D, binary: binary, normalized: dataset.normalization != nil),
-                     LineChart.Panel(yLabel: "KL(q‖p)", series: [.init(name: "KL", values: diagnostics.kl)]),
-                     LineChart.Panel(yLabel: "log variance",
-                                     series: [.init(name: "log variance", values: diagnostics.logVariance)]),
-                     LineChart.Panel(yLabel: "L2 distance",
-                                     series: [.init(name: "L2 distance", values: diagnostics.l2Distance)])],
+                     LineChart.Panel(yLabel: "KL(q‖p)", series: series("KL", \.kl)),
+                     LineChart.Panel(yLabel: "log variance", series: series("log variance", \.logVariance)),
+                     LineChart.Panel(yLabel: "L2 distance", series: series("L2 distance", \.l2Distance))],
             markers: switchSteps.map(Double.init), markerLabel: "switch", xStart: 1)
         try writeFile(Data(chart.svg().utf8), to: svgPath)
 
@@ -104,6 +128,13 @@ struct DiagnoseCommand: ParsableCommand {
                 "bound": jsonNumber(diagnostics.bound), "mean_kl": jsonNumber(meanKL),
                 "switch_steps": switchSteps, "csv": csvPath, "svg": svgPath]
             if let peak { object["peak_kl_step"] = peak.offset + 1; object["peak_kl"] = peak.element }
+            if let other {
+                object["compare"] = ["checkpoint": other.directory, "label": other.label,
+                                     "kl": jsonNumbers(other.diagnostics.kl),
+                                     "log_variance": jsonNumbers(other.diagnostics.logVariance),
+                                     "l2_distance": jsonNumbers(other.diagnostics.l2Distance),
+                                     "bound": jsonNumber(other.diagnostics.bound)]
+            }
             printJSON(object)
         } else {
             print("\(directory) on \(source) \(split.rawValue) sequence \(sequence): \(T) steps, K=\(particles)")
@@ -111,12 +142,40 @@ struct DiagnoseCommand: ParsableCommand {
                 + (peak.map { String(format: ", peak %.4f at step %d", $0.element, $0.offset + 1) } ?? ""))
             print(String(format: "  bound (log Z-hat) %.4f, %.4f per step", diagnostics.bound,
                          diagnostics.bound / Double(max(T, 1))))
+            if let other {
+                print(String(format: "  compared with %@ (%@): bound %.4f per step", other.directory, other.label,
+                             other.diagnostics.bound / Double(max(T, 1))))
+            }
             if !switchSteps.isEmpty {
                 print("  regime switches at steps " + switchSteps.map(String.init).joined(separator: ", "))
             }
             print("wrote \(csvPath)")
             print("wrote \(svgPath)")
         }
+    }
+
+    /// The last two components of a checkpoint path (e.g. `vrnn8-s1/best`), for titles.
+    static func short(_ path: String) -> String {
+        let parts = path.split(separator: "/")
+        return parts.suffix(2).joined(separator: "/")
+    }
+
+    /// A model's legend label: kind, latent size and trainable parameters.
+    static func label<S>(_ model: SequenceModel<S>) -> String {
+        let c = model.configuration
+        return "\(c.model.rawValue.uppercased()) Z=\(c.latentDim) (\(model.parameterCount) params)"
+    }
+
+    /// The first model's CSV, with the second model's columns (prefixed compare_) appended.
+    static func csv(_ a: SequenceDiagnostics, _ b: SequenceDiagnostics?) -> String {
+        guard let b else { return a.csv() }
+        let left = a.csv().split(separator: "\n", omittingEmptySubsequences: false)
+        let right = b.csv().split(separator: "\n", omittingEmptySubsequences: false)
+        return zip(left, right).enumerated().map { i, pair in
+            let extra = pair.1.split(separator: ",", omittingEmptySubsequences: false).dropFirst()
+            guard !pair.0.isEmpty else { return "" }
+            return pair.0 + "," + (i == 0 ? extra.map { "compare_" + $0 } : extra.map(String.init)).joined(separator: ",")
+        }.joined(separator: "\n")
     }
 
     /// The data panel: x0 and x1 for 2-D data, active notes per step for piano rolls, else the

@@ -282,6 +282,14 @@ struct CLITests {
         #expect(human.stdout.contains("mean KL") && human.stdout.contains("d2.csv") && human.stdout.contains("d2.svg"))
         #expect(FileManager.default.fileExists(atPath: dir.file("d2.csv")))
         #expect(FileManager.default.fileExists(atPath: dir.file("d2.svg")))
+        // diagnose --compare: a second model on the same sequence, in every panel and the CSV
+        let compared = try Self.succeed(["diagnose", "--checkpoint", "run", "--compare", "run/best", "--semantics", "standard",
+                                         "--out", "cmp", "--json"], in: cwd).json()
+        #expect(((compared["compare"] as? [String: Any])?["kl"] as? [Any])?.count == 100, "\(compared.keys)")
+        let cmpHeader = try String(contentsOfFile: dir.file("cmp.csv"), encoding: .utf8).split(separator: "\n").first
+        #expect(cmpHeader == "step,kl,log_variance,l2_distance,log_alpha,compare_kl,compare_log_variance,compare_l2_distance,compare_log_alpha")
+        #expect(try String(contentsOfFile: dir.file("cmp.svg"), encoding: .utf8).components(separatedBy: "VRNN Z=2").count >= 4)
+        try Self.fail(["diagnose", "--checkpoint", "run", "--compare", "/nonexistent"], mentioning: "/nonexistent", in: cwd)
         try Self.fail(["diagnose", "--checkpoint", "run", "--sequence", "100"], mentioning: "out of range", in: cwd)
         try Self.fail(["diagnose", "--checkpoint", "run", "--data", "synthetic-dir:missing"], mentioning: "missing",
                       in: cwd)
