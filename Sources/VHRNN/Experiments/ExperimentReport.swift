@@ -5,10 +5,11 @@ import Foundation
 /// finished (with their number), beside the paper's figure. Built only from the results files,
 /// so a report can be rebuilt without retraining.
 public enum ExperimentReport {
-    /// Mean, sample standard deviation (nil for n = 1) and n.
+    /// Mean, sample standard deviation (nil for n = 1), median and n.
     public struct Summary: Equatable, Sendable {
         public var mean: Double
         public var sd: Double?
+        public var median: Double
         public var n: Int
 
         public init?(_ values: [Double]) {
@@ -17,6 +18,8 @@ public enum ExperimentReport {
             mean = values.reduce(0, +) / Double(n)
             let m = mean
             sd = n > 1 ? (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)).squareRoot() : nil
+            let sorted = values.sorted()
+            median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
         }
     }
 
@@ -49,7 +52,7 @@ public enum ExperimentReport {
         var lines: [String] = ["## \(spec.title)", ""]
         if let d = spec.description { lines += [d, ""] }
         let done = Set(results.map { "\($0.model)-s\($0.seed)" })
-        lines.append("\(bound.rawValue.uppercased()) per step, mean ± sd over seeds (n); paper in parentheses. "
+        lines.append("\(bound.rawValue.uppercased()) per step, mean ± sd over seeds (n; and the median where the sd exceeds half the mean); paper in parentheses. "
             + "Trained on `\(spec.data)`; \(done.count) of \(spec.runs.count) runs finished.")
         lines.append("")
         var header = "| model | params (trainable / paper count) | paper params |"
@@ -68,7 +71,10 @@ public enum ExperimentReport {
             for e in spec.evaluations {
                 var cell = "—"
                 if let s = summary(results, model: m.id, evaluation: e.id, bound: bound) {
-                    cell = format(s.mean) + (s.sd.map { " ± " + String(format: "%.3f", $0) } ?? "") + " (\(s.n))"
+                    // sd in the mean's format; the median too when the seeds spread widely (heavy tails).
+                    let spread = s.sd.map { $0 > 0.5 * max(abs(s.mean), 1) } ?? false
+                    cell = format(s.mean) + (s.sd.map { " ± " + format($0).replacingOccurrences(of: "−", with: "") } ?? "")
+                        + " (\(s.n)" + (spread ? "; median " + format(s.median) : "") + ")"
                 }
                 if let p = m.paper?[e.id] { cell += " (paper \(format(p)))" }
                 row += " \(cell) |"
