@@ -168,8 +168,19 @@ struct ExperimentReportCommand: ParsableCommand {
             for path in specs {
                 let spec = try ExperimentSpec.load(path: path)
                 let results = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
-                sections.append(ExperimentReport.markdown(spec: spec, results: results,
-                                                          command: "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))" + (output.map { " --output \($0)" } ?? "")))
+                // Figures go beside the report (figures/<spec>.svg), linked relative to it.
+                var figure: String?
+                if spec.parameterFigure == true, let output,
+                   let chart = ExperimentReport.parameterFigure(spec: spec, results: results) {
+                    let folder = ((output as NSString).deletingLastPathComponent as NSString).appendingPathComponent("figures")
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    try Data(chart.svg().utf8).write(to: URL(fileURLWithPath: (folder as NSString)
+                        .appendingPathComponent(spec.name + ".svg")), options: .atomic)
+                    figure = "figures/\(spec.name).svg"
+                }
+                let command = "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))"
+                    + (output.map { " --output \($0)" } ?? "")
+                sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure))
             }
             let text = sections.joined(separator: "\n")
             if let output {

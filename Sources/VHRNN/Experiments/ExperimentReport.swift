@@ -45,9 +45,39 @@ public enum ExperimentReport {
         return text.replacingOccurrences(of: "-", with: "−")
     }
 
+    /// The report bound's mean over seeds against the paper-style parameter count, one series per
+    /// model family (kind and cell) and one panel per evaluation; nil when nothing has finished.
+    public static func parameterFigure(spec: ExperimentSpec, results: [ExperimentRunResult]) -> LineChart? {
+        let bound = spec.reportBound ?? .fivo
+        var panels: [LineChart.Panel] = []
+        for e in spec.evaluations {
+            var families: [String: [(x: Double, y: Double)]] = [:]
+            var order: [String] = []
+            for m in spec.models {
+                guard let r = results.first(where: { $0.model == m.id }),
+                      let s = summary(results, model: m.id, evaluation: e.id, bound: bound) else { continue }
+                let family = r.configuration.model.rawValue.uppercased()
+                    + (r.configuration.cell == .gru ? "-GRU" : "")
+                if families[family] == nil { order.append(family) }
+                families[family, default: []].append((Double(r.paperCount), s.mean))
+            }
+            let series = order.map { name -> LineChart.Series in
+                let points = families[name]!.sorted { $0.x < $1.x }
+                return LineChart.Series(name: name, values: points.map(\.y), x: points.map(\.x))
+            }
+            if !series.isEmpty {
+                panels.append(LineChart.Panel(yLabel: "\(e.label) \(bound.rawValue.uppercased())", series: series))
+            }
+        }
+        guard !panels.isEmpty else { return nil }
+        return LineChart(title: spec.title, xLabel: "parameters (counted as the paper counts them)", panels: panels)
+    }
+
     /// A markdown section for one spec.
     /// - Parameter command: the command that regenerates the results (shown under the table).
-    public static func markdown(spec: ExperimentSpec, results: [ExperimentRunResult], command: String) -> String {
+    /// - Parameter figure: a path (relative to the report) of the spec's parameter figure, if drawn.
+    public static func markdown(spec: ExperimentSpec, results: [ExperimentRunResult], command: String,
+                                figure: String? = nil) -> String {
         let bound = spec.reportBound ?? .fivo
         var lines: [String] = ["## \(spec.title)", ""]
         if let d = spec.description { lines += [d, ""] }
@@ -84,6 +114,7 @@ public enum ExperimentReport {
             lines.append(row)
         }
         lines.append("")
+        if let figure { lines += ["![\(spec.title)](\(figure))", ""] }
         if let source = spec.paperSource { lines += ["Paper numbers: \(source).", ""] }
         lines += ["Regenerate: `\(command)`", ""]
         return lines.joined(separator: "\n")

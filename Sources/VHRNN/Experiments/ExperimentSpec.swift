@@ -31,6 +31,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     public var reportBound: BoundKind?
     /// Where the paper's reference numbers come from (shown under the table).
     public var paperSource: String?
+    /// Also draw the report bound against the paper-style parameter count, one line per model
+    /// family (kind and cell), for each evaluation (the paper's Fig. 5 and Fig. 9).
+    public var parameterFigure: Bool?
 
     /// The training protocol shared by every run (paper appendix C unless overridden).
     public struct TrainingProtocol: Codable, Sendable, Equatable {

@@ -30,12 +30,20 @@ public struct LineChart: Sendable, Equatable {
         public var values: [Double]
         /// Any SVG colour (e.g. `#0072B2`); nil picks the next palette colour.
         public var color: String?
+        /// Explicit x of each value (e.g. parameter counts), instead of `xStart + i`; as many
+        /// as `values`, increasing.
+        public var x: [Double]?
 
-        public init(name: String, values: [Double], color: String? = nil) {
+        public init(name: String, values: [Double], color: String? = nil, x: [Double]? = nil) {
+            precondition(x == nil || x!.count == values.count, "one x per value")
             self.name = name
             self.values = values
             self.color = color
+            self.x = x
         }
+
+        /// The x of value i.
+        func xPosition(_ i: Int, start: Double) -> Double { x?[i] ?? start + Double(i) }
     }
 
     /// One stacked panel with its own y axis.
@@ -136,11 +144,20 @@ public struct LineChart: Sendable, Equatable {
     var maxCount: Int { panels.flatMap(\.series).map(\.values.count).max() ?? 0 }
 
     func xScale(plotLeft: Double, plotRight: Double) -> Scale {
-        var lo = xStart, hi = xStart + Double(max(maxCount - 1, 0))
+        let implicit = panels.flatMap(\.series).filter { $0.x == nil }
+        let explicit = panels.flatMap(\.series).compactMap(\.x).joined().filter(\.isFinite)
+        var lo = implicit.isEmpty && !explicit.isEmpty ? Double.infinity : xStart
+        var hi = implicit.isEmpty && !explicit.isEmpty ? -Double.infinity
+            : xStart + Double(max((implicit.map(\.values.count).max() ?? 0) - 1, 0))
+        for v in explicit {
+            lo = min(lo, v)
+            hi = max(hi, v)
+        }
         for m in markers where m.isFinite {
             lo = min(lo, m)
             hi = max(hi, m)
         }
+        if !lo.isFinite || !hi.isFinite { (lo, hi) = (xStart, xStart + 1) }
         if hi <= lo { hi = lo + 1 }
         let target = max(2, Int((plotRight - plotLeft) / 80))
         let step = LineChart.niceStep((hi - lo) / Double(target))
@@ -282,7 +299,7 @@ public struct LineChart: Sendable, Equatable {
                 run.removeAll()
             }
             for (i, v) in series.values.enumerated() {
-                if let px = xAxis.pixel(xStart + Double(i)), let py = y.pixel(v) {
+                if let px = xAxis.pixel(series.xPosition(i, start: xStart)), let py = y.pixel(v) {
                     run.append((px, py))
                     points.append((px, py))
                 } else {

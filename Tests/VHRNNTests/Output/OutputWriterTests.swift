@@ -97,6 +97,20 @@ private final class SVGDocument: NSObject, XMLParserDelegate {
         #expect(markers[1].attributes["d"] == "M232.5 234V414M451.6 234V414")
     }
 
+    /// Series with explicit x (parameter counts): the x axis spans their range, points sit at them.
+    @Test func explicitXPositionsSetTheAxisAndThePoints() throws {
+        let chart = LineChart(title: "params", xLabel: "parameters", panels: [
+            .init(yLabel: "FIVO", series: [.init(name: "VRNN", values: [-7, -6.9], x: [1000, 3000]),
+                                           .init(name: "VHRNN", values: [-6.8], x: [2000])])])
+        let doc = try #require(SVGDocument.parse(chart.svg(width: 720, panelHeight: 180)))
+        let line = try #require(doc.all("path").first { $0.attributes["class"] == "series" })
+        // Plot area x from 76 to 702 over x in [1000, 3000]: the two ends.
+        #expect(line.attributes["d"]?.hasPrefix("M76 ") == true && line.attributes["d"]?.contains("L702 ") == true,
+                "\(line.attributes["d"] ?? "")")
+        let dot = try #require(doc.all("circle").first)
+        #expect(dot.attributes["cx"] == "389")
+    }
+
     @Test func nonFiniteValuesLeaveGapsAndIsolatedPointsAreDots() throws {
         let values: [Double] = [1, 2, .nan, 3, 4, .infinity, 5, -.infinity, 6, 7]
         let chart = LineChart(title: "gaps", xLabel: "t",

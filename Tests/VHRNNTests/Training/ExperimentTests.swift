@@ -48,6 +48,21 @@ struct ExperimentTests {
         #expect(summary.n == 2 && summary.sd != nil)
     }
 
+    @Test func parameterFigureHasAFamilyPerModelKind() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment-figure")
+        defer { dir.remove() }
+        var spec = Self.tinySpec(seeds: [1])
+        spec.parameterFigure = true
+        let runner = ExperimentRunner(spec: spec, workDirectory: dir.file("w"), resultsDirectory: dir.file("r"))
+        #expect(ExperimentReport.parameterFigure(spec: spec, results: []) == nil)
+        for (model, seed) in runner.pending { try runner.run(modelID: model.id, seed: seed) }
+        let chart = try #require(ExperimentReport.parameterFigure(spec: spec, results: try runner.results()))
+        #expect(chart.panels.count == 2)  // one per evaluation
+        #expect(chart.panels[0].series.map(\.name) == ["VRNN", "VHRNN"])
+        let results = try runner.results()
+        #expect(chart.panels[0].series[0].x == [Double(results.first { $0.model == "vrnn2" }!.paperCount)])
+    }
+
     @Test func anInterruptedRunResumesToTheSameResult() throws {
         let dir = try TemporaryDirectory("vhrnn-experiment-resume")
         defer { dir.remove() }
