@@ -77,11 +77,8 @@ struct EvaluateCommand: ParsableCommand {
             /// Mean and standard error of the mean over the seeds (nil error for one seed).
             func summary(_ b: BoundKind) -> (mean: Double, se: Double?, values: [Double])? {
                 let values = runs.compactMap { $0[b] }
-                guard values.count == runs.count, !values.isEmpty else { return nil }
-                let mean = values.reduce(0, +) / Double(values.count)
-                guard values.count > 1 else { return (mean, nil, values) }
-                let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-                return (mean, (variance / Double(values.count)).squareRoot(), values)
+                guard values.count == runs.count, let s = ExperimentReport.Summary(values) else { return nil }
+                return (s.mean, s.sd.map { $0 / Double(s.n).squareRoot() }, values)
             }
             if json {
                 var object: [String: Any] = ["steps": result.steps, "sequences": result.sequences,

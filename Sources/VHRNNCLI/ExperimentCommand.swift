@@ -69,7 +69,7 @@ struct ExperimentRunCommand: ParsableCommand {
                     print(Self.line(name, result, seconds: Date().timeIntervalSince(start)))
                 }
             } else {
-                try runInChildren(pending.map { ($0.model.id, $0.seed) }, spec: spec, stop: stop)
+                try runInChildren(pending.map { ($0.model.id, $0.seed) }, spec: spec, runner: runner, stop: stop)
             }
             if stop.isSet { print("stopped; run the same command to continue") }
         } catch let error as ValidationError {
@@ -88,7 +88,8 @@ struct ExperimentRunCommand: ParsableCommand {
 
     /// Runs each pair as `vhrnn experiment run SPEC --model ID --seed S` in a pool of `jobs`
     /// child processes; a stop request is passed on to them as SIGINT (they save last/).
-    private func runInChildren(_ pairs: [(String, UInt64)], spec: ExperimentSpec, stop: InterruptFlag) throws {
+    private func runInChildren(_ pairs: [(String, UInt64)], spec: ExperimentSpec, runner: ExperimentRunner,
+                               stop: InterruptFlag) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = max(1, cores / jobs)
@@ -130,9 +131,7 @@ struct ExperimentRunCommand: ParsableCommand {
                 guard !r.process.isRunning else { return false }
                 let seconds = Date().timeIntervalSince(r.start)
                 if r.process.terminationStatus == 0 {
-                    let path = ExperimentRunner(spec: spec, workDirectory: work, resultsDirectory: results)
-                        .resultPath(model: r.model, seed: r.seed)
-                    print(FileManager.default.fileExists(atPath: path)
+                    print(FileManager.default.fileExists(atPath: runner.resultPath(model: r.model, seed: r.seed))
                           ? String(format: "  %@: done in %.0f s", r.name, seconds)
                           : "  \(r.name): stopped (resumes from last/)")
                 } else {

@@ -40,21 +40,14 @@ struct ImportFIVOCommand: ParsableCommand {
                 spec = DataSpec(source: source.description, dataset: try source.load(seed: 0))
             }
             let result: FIVOCheckpointImport.Result
-            let model: SequenceModel<Float>
-            if let spec {
-                (result, model) = try FIVOCheckpointImport.importCheckpoint(prefix: prefix, data: spec, latentSize: latent,
-                                                                            to: out)
-            } else {
-                let converted: FIVOCheckpointImport.Result
-                do {
-                    converted = try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: nil, latentSize: latent)
-                } catch let error as FIVOImportError where error.needsTrainingData {
-                    throw CLIError("\(prefix): a Bernoulli VRNN needs --data (FIVO keeps its training-frame mean outside the checkpoint)")
-                }
-                let d = converted.configuration.dataDim
-                (result, model) = try FIVOCheckpointImport.importCheckpoint(
-                    prefix: prefix, data: DataSpec(source: "unknown", kind: .real, dataDim: d), latentSize: latent, to: out)
+            do {
+                result = try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: spec?.trainFrameMean,
+                                                          latentSize: latent)
+            } catch let error as FIVOImportError where error.needsTrainingData {
+                throw CLIError("\(prefix): a Bernoulli VRNN needs --data (FIVO keeps its training-frame mean outside the checkpoint)")
             }
+            let dataSpec = spec ?? DataSpec(source: "unknown", kind: .real, dataDim: result.configuration.dataDim)
+            let model = try FIVOCheckpointImport.save(result, data: dataSpec, to: out)
             let c = result.configuration
             if json {
                 var object: [String: Any] = [

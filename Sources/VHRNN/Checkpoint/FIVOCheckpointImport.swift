@@ -86,7 +86,6 @@ public enum FIVOCheckpointImport {
 
         // Sizes from the shapes.
         let dataEncoder = layers["data_encoder"]!, latentEncoder = layers["latent_encoder"]!
-        let prior = layers["prior_fcnet"]!, proposal = layers["approximate_posterior_fcnet"]!
         let generative = layers["generative_fcnet"]!
         let D = dataEncoder[0].w.shape[0], E = dataEncoder.last!.w.shape[1]
         let Z = latentEncoder[0].w.shape[0]
@@ -111,8 +110,7 @@ public enum FIVOCheckpointImport {
                                         hiddenDim: H, encodedDim: E, fcLayers: fc.count, sigmaMin: 0,
                                         semantics: .fivo)
         config.fcWidths = fc
-        var unused = SplitMix64(seed: 0)
-        let layout = try SequenceModel<Float>(configuration: config, generator: &unused).parameters.layout
+        let layout = try ModelArchitecture(config).layout
 
         // Copy every network, checking each shape against our layout.
         var tensors: [String: [Float]] = [:]
@@ -205,8 +203,14 @@ public enum FIVOCheckpointImport {
     public static func importCheckpoint(prefix: String, data: DataSpec, latentSize: Int? = nil,
                                         to directory: String) throws -> (result: Result, model: SequenceModel<Float>) {
         let result = try convert(prefix: prefix, trainFrameMean: data.trainFrameMean, latentSize: latentSize)
+        return (result, try save(result, data: data, to: directory))
+    }
+
+    /// Saves a converted checkpoint as one of ours in `directory`; returns the model.
+    @discardableResult
+    public static func save(_ result: Result, data: DataSpec, to directory: String) throws -> SequenceModel<Float> {
         guard data.dataDim == result.configuration.dataDim else {
-            throw FIVOImportError(checkpoint: (prefix as NSString).lastPathComponent, variable: "data_encoder/linear_0/w",
+            throw FIVOImportError(checkpoint: directory, variable: "data_encoder/linear_0/w",
                                   message: "the model reads \(result.configuration.dataDim) dimensions, the data has \(data.dataDim)")
         }
         var unused = SplitMix64(seed: 0)
@@ -217,7 +221,7 @@ public enum FIVOCheckpointImport {
             }
         }
         try Checkpoint.save(model.parameters, model: result.configuration, data: data, to: directory)
-        return (result, model)
+        return model
     }
 }
 

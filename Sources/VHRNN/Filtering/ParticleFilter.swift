@@ -66,11 +66,10 @@ public final class ParticleFilter<S: KernelScalar> {
                            input1: nil, modulation: [], rows: T * B)
         }
         if let initial = w.initialState {
-            // FIVO's h'_0 (and hyper state), the same for every row, into step 0's state slots.
-            let slab0 = w.slab(0), s = w.slots, lstm = c.cell == .lstm, vh = c.model == .vhrnn
-            initial.forward(architecture: a, parameters: p, n: N, h: slab0.at(s.gatheredH),
-                            c: lstm ? slab0.at(s.gatheredC) : nil, hyperH: vh ? slab0.at(s.gatheredHyperH) : nil,
-                            hyperC: vh && lstm ? slab0.at(s.gatheredHyperC) : nil)
+            // FIVO's h'_0 (and hyper state), the same for every row, into what step 0 reads.
+            let state = stateInputs(0)
+            initial.forward(architecture: a, parameters: p, n: N, h: state.h, c: state.c, hyperH: state.hyperH,
+                            hyperC: state.hyperC)
         }
 
         for b in 0..<B {

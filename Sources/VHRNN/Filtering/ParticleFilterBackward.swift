@@ -173,11 +173,9 @@ extension ParticleFilter {
                 }
             } else if let initial = w.initialState {
                 // forward: step 0's state = FIVO's initial state broadcast to every row
-                let lstm = c.cell == .lstm, vh = a.theta != nil
                 initial.backward(architecture: a, parameters: p, gradients: g, n: N, dh: UnsafePointer(dIn.at(ss.h)),
-                                 dc: lstm ? UnsafePointer(dIn.at(ss.c)) : nil,
-                                 dHyperH: vh ? UnsafePointer(dIn.at(ss.hyperH)) : nil,
-                                 dHyperC: vh && lstm ? UnsafePointer(dIn.at(ss.hyperC)) : nil)
+                                 dc: UnsafePointer(dIn.at(ss.c)), dHyperH: UnsafePointer(dIn.at(ss.hyperH)),
+                                 dHyperC: UnsafePointer(dIn.at(ss.hyperC)))
             }
         }
         // forward: phi_x over every (step, sequence) row at once

@@ -56,8 +56,9 @@ public final class SequenceSampler<S: KernelScalar> {
         // FIVO semantics: step 0 reads h'_0, put where it reads "the previous step's" state.
         let c = model.configuration, s = w.slots, slab = w.slab(-1), lstm = c.cell == .lstm
         initial.forward(architecture: model.architecture, parameters: UnsafePointer(model.parameters.values),
-                        n: count, h: slab.at(s.rnn.h), c: lstm ? slab.at(s.rnn.c) : nil,
-                        hyperH: s.theta.map { slab.at($0.h) }, hyperC: lstm ? s.theta.map { slab.at($0.c) } : nil)
+                        n: count, h: slab.at(s.rnn.h), c: lstm ? slab.at(s.rnn.c) : w.zeroState,
+                        hyperH: s.theta.map { slab.at($0.h) } ?? w.zeroState,
+                        hyperC: lstm ? s.theta.map { slab.at($0.c) } ?? w.zeroState : w.zeroState)
         return generate(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
     }
 

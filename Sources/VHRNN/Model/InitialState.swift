@@ -121,15 +121,15 @@ final class InitialStateBuffers<S: KernelScalar> {
     }
 
     /// Computes the initial state and copies it to the first `n` rows of `h`, `c`, `hyperH`,
-    /// `hyperC` (those the model has: c only for an LSTM, the hyper state only for a VHRNN).
+    /// `hyperC`. Only the states the model has are written (c only for an LSTM, the hyper state
+    /// only for a VHRNN); the other pointers are not touched.
     func forward(architecture a: ModelArchitecture, parameters p: UnsafePointer<S>, n: Int,
-                 h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>?, hyperH: UnsafeMutablePointer<S>?,
-                 hyperC: UnsafeMutablePointer<S>?) {
+                 h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>, hyperH: UnsafeMutablePointer<S>,
+                 hyperC: UnsafeMutablePointer<S>) {
         precondition(n <= rows, "initial state broadcast to \(n) rows, sized for \(rows)")
         a.initialStateForward(parameters: p, slab: slab, slots: slots)
         let index = UnsafePointer(broadcastIndex), cfg = a.configuration
-        func broadcast(_ dst: UnsafeMutablePointer<S>?, _ src: Slot, _ width: Int) {
-            guard let dst else { return }
+        func broadcast(_ dst: UnsafeMutablePointer<S>, _ src: Slot, _ width: Int) {
             S.gatherRowsForward(dst, UnsafePointer(slab.at(src)), index, n: n, inRows: 1, width: width)
         }
         let lstm = cfg.cell == .lstm  // a GRU has no c slot
@@ -142,13 +142,13 @@ final class InitialStateBuffers<S: KernelScalar> {
     }
 
     /// Sums the gradients of the `n` broadcast rows and backpropagates them to the parameters.
+    /// As in ``forward``, only the states the model has are read.
     func backward(architecture a: ModelArchitecture, parameters p: UnsafePointer<S>, gradients g: UnsafeMutablePointer<S>,
-                  n: Int, dh: UnsafePointer<S>, dc: UnsafePointer<S>?, dHyperH: UnsafePointer<S>?,
-                  dHyperC: UnsafePointer<S>?) {
+                  n: Int, dh: UnsafePointer<S>, dc: UnsafePointer<S>, dHyperH: UnsafePointer<S>,
+                  dHyperC: UnsafePointer<S>) {
         gradSlab.zero(count: size)
         let index = UnsafePointer(broadcastIndex), cfg = a.configuration
-        func reduce(_ src: UnsafePointer<S>?, _ dst: Slot, _ width: Int) {
-            guard let src else { return }
+        func reduce(_ src: UnsafePointer<S>, _ dst: Slot, _ width: Int) {
             S.gatherRowsBackward(gradSlab.at(dst), src, index, n: n, inRows: 1, width: width)
         }
         let lstm = cfg.cell == .lstm

@@ -6,28 +6,10 @@ import Testing
 /// them on their chunked test splits; refusing damaged or foreign checkpoints.
 @Suite("FIVO checkpoint import")
 struct FIVOImportTests {
-    struct Published: Sendable, CustomTestStringConvertible {
-        var folder: String
-        var step: Int64
-        var pickle: String
-        var latent: Int
-        /// Trainable = the paper's count minus the reverse LSTM, 8 n^2 + 4 n (DESIGN §2).
-        var trainable: Int
-        var paperCount: Int
-        var testDescription: String { folder }
-        var prefix: String { "fivo-checkpoints/\(folder)/model.ckpt-\(step)" }
-    }
+    typealias Published = PublishedFIVOCheckpoint
+    static let published = PublishedFIVOCheckpoint.all
 
-    static let published = [
-        Published(folder: "trunc_jsb-fivo", step: 280_001, pickle: "JSB_Chorales.pickle", latent: 32,
-                  trainable: 30_776, paperCount: 39_096),
-        Published(folder: "trunc_nottingham-fivo", step: 740_001, pickle: "Nottingham.pickle", latent: 64,
-                  trainable: 110_616, paperCount: 143_640),
-    ]
-
-    static func prefix(_ p: Published) throws -> String {
-        String(try SharedData.url(p.prefix + ".index").path.dropLast(".index".count))
-    }
+    static func prefix(_ p: Published) throws -> String { try p.prefix() }
 
     static func chunkedData(_ p: Published) throws -> (DataSpec, SequenceDataset) {
         let source = try DataSource(parsing: "pianoroll-chunks:100:" + (try SharedData.url(p.pickle).path))
@@ -46,10 +28,10 @@ struct FIVOImportTests {
         #expect(c.model == .vrnn && c.cell == .lstm && c.emission == .bernoulli && c.semantics == .fivo)
         #expect([c.latentDim, c.hiddenDim, c.encodedDim] == [p.latent, p.latent, p.latent] && c.fcWidths == [p.latent])
         #expect(c.dataDim == 88 && c.sigmaMin == 0)
-        #expect(model.parameterCount == p.trainable)
-        #expect(model.paperParameterCount == p.paperCount)
-        #expect(model.parameterCount + result.droppedReverseLSTMCount == p.paperCount)
-        #expect(result.globalStep == p.step)
+        #expect(model.parameterCount == p.parameterCountWithoutReverseLSTM)
+        #expect(model.paperParameterCount == p.parameterCount)
+        #expect(model.parameterCount + result.droppedReverseLSTMCount == p.parameterCount)
+        #expect(result.globalStep == Int64(p.step))
 
         // The saved checkpoint loads back with FIVO semantics and the same values.
         let loaded = try Checkpoint.load(directory: dir.file("ckpt"))
@@ -115,17 +97,6 @@ struct FIVOImportTests {
 
     // MARK: - Refusals
 
-    /// A copy of the JSB checkpoint in a temporary directory, to damage.
-    static func copy(into dir: TemporaryDirectory) throws -> String {
-        let p = published[0]
-        let source = try prefix(p)
-        let target = dir.file("model.ckpt-\(p.step)")
-        for suffix in [".index", ".data-00000-of-00001"] {
-            try FileManager.default.copyItem(atPath: source + suffix, toPath: target + suffix)
-        }
-        return target
-    }
-
     static func expectOneLine(_ error: any Error, mentions words: [String]) {
         let text = "\(error)"
         #expect(!text.contains("\n"), "\(text)")
@@ -134,56 +105,41 @@ struct FIVOImportTests {
 
     static let mean = [Double](repeating: 0.05, count: 88)
 
-    @Test func truncatedDataShardIsRefused() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let prefix = try Self.copy(into: dir)
-        let data = prefix + ".data-00000-of-00001"
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: data))
-        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: data))
-        let error = try #require(throws: TensorFlowCheckpointError.self) {
-            try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: Self.mean)
+    /// The published JSB checkpoint's tensors, as the bundle fixture writes them.
+    static func publishedTensors() throws -> [BundleFixture.Tensor] {
+        let checkpoint = try TensorFlowCheckpoint(prefix: prefix(published[0]))
+        return try checkpoint.entries.map {
+            BundleFixture.Tensor(name: $0.name, dtype: $0.dtype.rawValue, dims: $0.shape.map(Int64.init),
+                                 bytes: try checkpoint.verifiedBytes($0))
         }
-        Self.expectOneLine(error, mentions: ["data-00000-of-00001"])
     }
 
-    @Test func flippedByteIsCaughtByTheChecksum() throws {
+    /// Rewrites the checkpoint with `edit` applied to its tensor list and imports it. (Truncated
+    /// and flipped copies are refused by the reader itself: TensorFlowCheckpointTests.)
+    static func importEdited(_ edit: (inout [BundleFixture.Tensor]) -> Void) throws -> any Error {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let prefix = try Self.copy(into: dir)
-        let checkpoint = try TensorFlowCheckpoint(prefix: prefix)
-        let kernel = try #require(checkpoint.entry(named: "lstm_cell/kernel"))
-        let data = prefix + ".data-00000-of-00001"
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: data)))
-        bytes[kernel.offset + kernel.size / 2] ^= 0x10
-        try Data(bytes).write(to: URL(fileURLWithPath: data))
-        let error = try #require(throws: TensorFlowCheckpointError.self) {
-            try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: Self.mean)
-        }
-        Self.expectOneLine(error, mentions: ["lstm_cell/kernel", "checksum"])
-    }
-
-    /// Rewrites the checkpoint with `edit` applied to its tensor list and imports it.
-    static func importEdited(_ edit: (inout [TensorBundleWriter.Tensor]) -> Void) throws -> any Error {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        var tensors = try TensorBundleWriter.tensors(of: TensorFlowCheckpoint(prefix: prefix(published[0])))
+        var tensors = try publishedTensors()
         edit(&tensors)
-        let prefix = dir.file("edited")
-        try TensorBundleWriter.write(tensors, prefix: prefix)
+        tensors.sort { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }  // table order
+        let prefix = try BundleFixture.bundle(tensors, in: dir, name: "edited")
         return try #require(throws: (any Error).self) {
             try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: Self.mean)
         }
     }
 
-    @Test func theWriterRoundTrips() throws {
+    static func zeros(_ name: String, dims: [Int64], dtype: Int32 = 1) -> BundleFixture.Tensor {
+        BundleFixture.Tensor(name: name, dtype: dtype, dims: dims,
+                             bytes: [UInt8](repeating: 0, count: (dtype == 2 ? 8 : 4) * Int(dims.reduce(1, *))))
+    }
+
+    @Test func theFixtureRoundTripsThePublishedCheckpoint() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let original = try TensorFlowCheckpoint(prefix: Self.prefix(Self.published[0]))
-        try TensorBundleWriter.write(try TensorBundleWriter.tensors(of: original), prefix: dir.file("copy"))
-        let copy = try FIVOCheckpointImport.convert(prefix: dir.file("copy"), trainFrameMean: Self.mean)
+        let copy = try BundleFixture.bundle(try Self.publishedTensors(), in: dir, name: "copy")
+        let viaCopy = try FIVOCheckpointImport.convert(prefix: copy, trainFrameMean: Self.mean)
         let direct = try FIVOCheckpointImport.convert(prefix: Self.prefix(Self.published[0]), trainFrameMean: Self.mean)
-        #expect(copy.tensors == direct.tensors)
+        #expect(viaCopy.tensors == direct.tensors)
     }
 
     @Test func missingVariableIsNamed() throws {
@@ -193,14 +149,14 @@ struct FIVOImportTests {
     }
 
     @Test func unexpectedVariableIsNamed() throws {
-        let error = try Self.importEdited { $0.append(.float("tilt_fcnet/linear_0/w", shape: [2], [1, 2])) }
+        let error = try Self.importEdited { $0.append(Self.zeros("tilt_fcnet/linear_0/w", dims: [2])) }
         Self.expectOneLine(error, mentions: ["tilt_fcnet/linear_0/w", "unexpected"])
     }
 
     @Test func wrongShapeIsNamed() throws {
         let error = try Self.importEdited { tensors in
             let i = tensors.firstIndex { $0.name == "latent_encoder/linear_1/w" }!
-            tensors[i] = .float("latent_encoder/linear_1/w", shape: [32, 16], [Float](repeating: 0, count: 512))
+            tensors[i] = Self.zeros("latent_encoder/linear_1/w", dims: [32, 16])
         }
         Self.expectOneLine(error, mentions: ["latent_encoder/linear_1/w", "[32, 16]"])
     }
@@ -208,8 +164,7 @@ struct FIVOImportTests {
     @Test func wrongDtypeIsNamed() throws {
         let error = try Self.importEdited { tensors in
             let i = tensors.firstIndex { $0.name == "prior_fcnet/linear_0/b" }!
-            tensors[i] = TensorBundleWriter.Tensor(name: tensors[i].name, dtype: 2, shape: [16],
-                                                   bytes: [UInt8](repeating: 0, count: 128))
+            tensors[i] = Self.zeros(tensors[i].name, dims: [16], dtype: 2)
         }
         Self.expectOneLine(error, mentions: ["prior_fcnet/linear_0/b", "float32"])
     }

@@ -13,11 +13,15 @@ struct PublishedFIVOCheckpoint: Sendable, CustomTestStringConvertible {
     /// Non-Adam float parameters, with and without the unused reverse LSTM `rnn/lstm_cell/*`.
     var parameterCount: Int
     var parameterCountWithoutReverseLSTM: Int
+    /// The pianoroll pickle of the dataset it was trained on (chunked to 100 steps).
+    var pickle: String
 
     static let jsb = PublishedFIVOCheckpoint(folder: "trunc_jsb-fivo", step: 280_001, latent: 32,
-                                             parameterCount: 39_096, parameterCountWithoutReverseLSTM: 30_776)
+                                             parameterCount: 39_096, parameterCountWithoutReverseLSTM: 30_776,
+                                             pickle: "JSB_Chorales.pickle")
     static let nottingham = PublishedFIVOCheckpoint(folder: "trunc_nottingham-fivo", step: 740_001, latent: 64,
-                                                    parameterCount: 143_640, parameterCountWithoutReverseLSTM: 110_616)
+                                                    parameterCount: 143_640, parameterCountWithoutReverseLSTM: 110_616,
+                                                    pickle: "Nottingham.pickle")
     static let all = [jsb, nottingham]
 
     var fileName: String { "model.ckpt-\(step)" }
