@@ -104,7 +104,7 @@ struct ExperimentRunCommand: ParsableCommand {
                 let dir = ((work as NSString).appendingPathComponent(spec.name) as NSString).appendingPathComponent(name)
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 let log = (dir as NSString).appendingPathComponent("log.txt")
-                FileManager.default.createFile(atPath: log, contents: nil)
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
                 handle.seekToEndOfFile()
                 let p = Process()

@@ -36,8 +36,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("fc-layers"), help: "Hidden layers in every MLP (default 1; the synthetic experiments use 2).")
     var fcLayers: Int?
 
-    @Option(name: .customLong("omega-hidden"), help: "Hidden width of the emission hyper network omega.")
-    var omegaHidden: Int = 64
+    @Option(name: .customLong("omega-hidden"), help: "Hidden width of the emission hyper network omega (default 64; the built-in default's VHRNN: 11).")
+    var omegaHidden: Int?
 
     @Option(help: """
         Step semantics: fivo (as the FIVO reference code runs it: the first step reads one recurrence \
@@ -52,7 +52,7 @@ struct ModelOptions: ParsableArguments {
                 throw ValidationError("\(flag) must be \(flag == "--fc-layers" ? "at least 0" : "positive"), got \(value)")
             }
         }
-        if omegaHidden < 1 { throw ValidationError("--omega-hidden must be positive, got \(omegaHidden)") }
+        if let omegaHidden, omegaHidden < 1 { throw ValidationError("--omega-hidden must be positive, got \(omegaHidden)") }
     }
 
     /// The configuration for data of `dataDim` dimensions.
@@ -61,7 +61,7 @@ struct ModelOptions: ParsableArguments {
         let z = latent ?? defaultLatent
         return ModelConfiguration(model: model, cell: cell, dataDim: dataDim, emission: emission ?? defaultEmission,
                                   latentDim: z, hiddenDim: hidden, hyperDim: hyper,
-                                  fcLayers: fcLayers ?? defaultFCLayers, omegaHidden: omegaHidden,
+                                  fcLayers: fcLayers ?? defaultFCLayers, omegaHidden: omegaHidden ?? 64,
                                   hyperInput: hyperInput, semantics: semantics)
     }
 }

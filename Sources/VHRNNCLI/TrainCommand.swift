@@ -70,8 +70,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resume the run whose output directory is DIR (reads DIR/last).")
     var resume: String?
 
-    @Option(help: "Seed for initialisation, batch order and noise.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed for initialisation, batch order and noise (default 0; the built-in default runs seeds 1, 2 and 3).")
+    var seed: UInt64?
 
     @Flag(help: "Print one JSON object at the end instead of the human summary.")
     var json = false
@@ -106,7 +106,7 @@ struct TrainCommand: ParsableCommand {
         o.patience = patience
         o.criterion = resampling
         o.scheme = scheme
-        o.seed = seed
+        o.seed = seed ?? 0
         o.workers = workers
         return o
     }
@@ -130,6 +130,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func trainOne(source: DataSource, stop: InterruptFlag) throws {
+        let seed = self.seed ?? 0
         let dataset = try source.load(seed: seed)
         let outputDirectory = resume ?? out
         let emission = modelOptions.emission ?? DataSource.emission(for: dataset.kind)

@@ -23,19 +23,11 @@ public enum ExperimentReport {
         }
     }
 
-    static func value(_ e: ExperimentRunResult.Evaluation, _ bound: BoundKind) -> Double? {
-        switch bound {
-        case .elbo: return e.elbo
-        case .iwae: return e.iwae
-        case .fivo: return e.fivo
-        }
-    }
-
     /// The summary of `bound` for a model on an evaluation over the finished seeds.
     public static func summary(_ results: [ExperimentRunResult], model: String, evaluation: String,
                                bound: BoundKind) -> Summary? {
         Summary(results.filter { $0.model == model }.compactMap { r in
-            r.evaluations.first { $0.id == evaluation }.flatMap { value($0, bound) }
+            r.evaluations.first { $0.id == evaluation }.flatMap { $0.bound(bound) }
         })
     }
 

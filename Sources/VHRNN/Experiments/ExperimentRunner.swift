@@ -15,6 +15,15 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
         public var steps: Int
         public var sequences: Int
         public var seconds: Double
+
+        /// The per-step value of one bound.
+        public func bound(_ kind: BoundKind) -> Double? {
+            switch kind {
+            case .elbo: return elbo
+            case .iwae: return iwae
+            case .fivo: return fivo
+            }
+        }
     }
 
     public var spec: String

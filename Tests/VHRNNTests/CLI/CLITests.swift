@@ -231,6 +231,28 @@ struct CLITests {
         try Self.fail(["experiment", "run", "tiny.json", "--model", "zzz"], mentioning: "zzz", in: dir.path)
     }
 
+    @Test("the built-in default runs both models over its seeds, resumes from --out and refuses other options there")
+    func builtInDefault() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-default")
+        defer { dir.remove() }
+        let args = ["train", "--steps", "6", "--test-particles", "2", "--out", "d", "--json"]
+        let first = try Self.succeed(args, in: dir.path)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        let models = try #require(object["models"] as? [[String: Any]])
+        #expect(models.map { $0["id"] as? String } == ["vhrnn4-omega11", "vrnn8"])
+        for m in models {
+            #expect((m["test_fivo_values"] as? [Double])?.count == 3 && (m["test_fivo"] as? Double)?.isFinite == true, "\(m)")
+        }
+        #expect((models[0]["parameters"] as? Int ?? .max) <= (models[1]["parameters"] as? Int ?? 0))
+        // A rerun finds every run finished and reports the same numbers without training.
+        let again = try Self.succeed(args, in: dir.path)
+        #expect(again.stdout == first.stdout)
+        try Self.fail(["train", "--steps", "7", "--test-particles", "2", "--out", "d"], mentioning: "other options",
+                      in: dir.path)
+        let human = try Self.succeed(["train", "--steps", "6", "--test-particles", "2", "--seed", "1"], in: dir.path)
+        #expect(human.stdout.contains("VHRNN Z=4, omega 11") && human.stdout.contains("paper FIVO"), "\(human.stdout)")
+    }
+
     @Test("generate-synthetic, train, evaluate, diagnose and sample on a tiny VRNN")
     func syntheticPipeline() throws {
         let dir = try TemporaryDirectory("vhrnn-cli-pipeline")

@@ -106,11 +106,37 @@ struct ExperimentTests {
         #expect("\(error)".contains("title"), "\(error)")
     }
 
+    static let specFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("experiments")
+
     @Test func committedSpecsAreValid() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("experiments")
+        let folder = Self.specFolder
         let specs = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
         #expect(!specs.isEmpty)
         for name in specs { _ = try ExperimentSpec.load(path: folder.appendingPathComponent(name).path) }
+    }
+
+    /// The built-in default repeats runs of Table 1: same models, protocol and test evaluation,
+    /// so `make run` can be checked against the committed results files.
+    @Test func builtInDefaultIsPartOfTable1() throws {
+        let table1 = try ExperimentSpec.load(path: Self.specFolder.appendingPathComponent("table1.json").path)
+        let builtIn = ExperimentSpec.builtInDefault
+        #expect(builtIn.training == table1.training)
+        #expect(Set(builtIn.seeds).isSubset(of: table1.seeds) && builtIn.seeds.count >= 2)
+        for model in builtIn.models {
+            var theirs = try #require(table1.models.first { $0.id == model.id }, "\(model.id) not in table1.json")
+            theirs.paper = theirs.paper?.filter { $0.key == "standard" }
+            #expect(theirs == model)
+        }
+        #expect(builtIn.evaluations == table1.evaluations.filter { $0.id == "standard" })
+        // The comparison is at matched size: the VHRNN has no more parameters than the VRNN.
+        let counts = try builtIn.models.map { m -> (ModelKind, Int) in
+            var rng = SplitMix64(seed: 1)
+            let model = try SequenceModel<Float>(configuration: m.configuration(dataDim: 2, dataEmission: .gaussian),
+                                                 generator: &rng)
+            return (m.model, model.parameterCount)
+        }
+        let vhrnn = try #require(counts.first { $0.0 == .vhrnn }), vrnn = try #require(counts.first { $0.0 == .vrnn })
+        #expect(vhrnn.1 <= vrnn.1)
     }
 }

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Runs the paper's experiment specs one after another, in the order issue 9 ranks them
+# (Table 1 on both matrix families, Table 2, Table 3, Fig. 5a, Fig. 9, Stock, Piano-midi.de,
+# Nottingham, MuseData). Each `experiment run` skips finished runs and resumes interrupted ones
+# from their `last/` checkpoint, so this script can be killed and restarted at any time.
+#
+# The runner re-executes its own binary for every run; it is copied to runs/bin first so that
+# rebuilding the package while experiments run does not change the binary under them.
+#
+#   nohup scripts/run-experiments.sh > runs/experiments.log 2>&1 &
+set -eu
+cd "$(dirname "$0")/.."
+mkdir -p runs/bin
+cp .build-openmp/release/vhrnn runs/bin/vhrnn
+specs="${*:-table1 table1-expanding table2 table3-synthetic table3-jsb fig5a-jsb fig9-gru fig5c-stock fig5b-piano music-nottingham music-musedata}"
+for spec in $specs; do
+  echo "== $(date -u +%FT%TZ) $spec"
+  runs/bin/vhrnn experiment run "experiments/$spec.json"
+done
+echo "== $(date -u +%FT%TZ) done"
