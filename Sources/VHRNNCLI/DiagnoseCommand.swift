@@ -121,7 +121,7 @@ struct DiagnoseCommand: ParsableCommand {
         let peak = finiteKL.max { $0.element < $1.element }
         if json {
             var object: [String: Any] = [
-                "checkpoint": directory, "data": source.description, "split": split.rawValue, "sequence": sequence,
+                "checkpoint": directory, "label": label, "data": source.description, "split": split.rawValue, "sequence": sequence,
                 "steps": T, "particles": particles, "seed": seed,
                 "kl": jsonNumbers(diagnostics.kl), "log_variance": jsonNumbers(diagnostics.logVariance),
                 "l2_distance": jsonNumbers(diagnostics.l2Distance), "log_alpha": jsonNumbers(diagnostics.logAlpha),

@@ -71,12 +71,49 @@ struct ExperimentRunCommand: ParsableCommand {
             } else {
                 try runInChildren(pending.map { ($0.model.id, $0.seed) }, spec: spec, runner: runner, stop: stop)
             }
-            if stop.isSet { print("stopped; run the same command to continue") }
+            if stop.isSet {
+                print("stopped; run the same command to continue")
+            } else if model == nil && seed == nil {
+                try drawPanels(spec: spec, runner: runner, stop: stop)
+            }
         } catch let error as ValidationError {
             throw error
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)
+        }
+    }
+
+    /// Draws each of the spec's panels whose two runs have finished and that is not drawn yet,
+    /// with `vhrnn diagnose --compare --json` in a child process (its JSON kept beside the SVG).
+    private func drawPanels(spec: ExperimentSpec, runner: ExperimentRunner, stop: InterruptFlag) throws {
+        let fm = FileManager.default
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        for panel in spec.panels ?? [] where !stop.isSet {
+            let prefix = runner.panelPrefix(panel)
+            guard !fm.fileExists(atPath: prefix + ".json") else { continue }
+            let finished = panel.models.allSatisfy { fm.fileExists(atPath: runner.resultPath(model: $0, seed: panel.seed)) }
+            guard finished else { continue }
+            try fm.createDirectory(atPath: (prefix as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let p = Process()
+            p.executableURL = executable
+            p.arguments = ["diagnose", "--checkpoint", runner.bestCheckpoint(model: panel.models[0], seed: panel.seed),
+                           "--compare", runner.bestCheckpoint(model: panel.models[1], seed: panel.seed),
+                           "--data", panel.data, "--split", (panel.split ?? .test).rawValue,
+                           "--sequence", String(panel.sequence ?? 0), "--particles", String(panel.particles ?? 1),
+                           "--seed", "0", "--out", prefix, "--json"]
+            let output = Pipe(), errors = Pipe()
+            p.standardOutput = output
+            p.standardError = errors
+            try p.run()
+            let json = output.fileHandleForReading.readDataToEndOfFile()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else {
+                throw CLIError("panel \(panel.id): diagnose failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            try json.write(to: URL(fileURLWithPath: prefix + ".json"), options: .atomic)
+            print("  panel \(panel.id): wrote \(prefix).svg")
         }
     }
 
@@ -179,11 +216,14 @@ struct ExperimentReportCommand: ParsableCommand {
                 }
                 let command = "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))"
                     + (output.map { " --output \($0)" } ?? "")
-                sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure))
+                sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure,
+                                                          panels: try drawnPanels(spec)))
             }
             let text = sections.joined(separator: "\n")
             if let output {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                try createDirectory((output as NSString).deletingLastPathComponent.isEmpty ? "."
+                                    : (output as NSString).deletingLastPathComponent)
+                try writeFile(Data(text.utf8), to: output)
                 print("wrote \(output)")
             } else {
                 print(text)
@@ -193,4 +233,33 @@ struct ExperimentReportCommand: ParsableCommand {
             throw ExitCode(1)
         }
     }
+
+    /// The spec's panels that `experiment run` has drawn, with SVG links relative to the report.
+    private func drawnPanels(_ spec: ExperimentSpec) throws
+        -> [(entry: ExperimentSpec.PanelEntry, panel: ComparisonPanel, svg: String)] {
+        let runner = ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: results)
+        let base = output.map { ($0 as NSString).deletingLastPathComponent } ?? "."
+        return try (spec.panels ?? []).compactMap { entry in
+            let prefix = runner.panelPrefix(entry)
+            guard let data = FileManager.default.contents(atPath: prefix + ".json") else { return nil }
+            do {
+                let panel = try JSONDecoder().decode(ComparisonPanel.self, from: data)
+                return (entry, panel, relativePath(prefix + ".svg", from: base))
+            } catch {
+                throw CLIError("\(prefix).json: not a diagnose --compare record: \(error)")
+            }
+        }
+    }
+}
+
+/// `path` relative to the directory `base` (both relative to the working directory or absolute).
+func relativePath(_ path: String, from base: String) -> String {
+    func components(_ p: String) -> [String] {
+        let absolute = p.hasPrefix("/") ? p : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(p)
+        return (absolute as NSString).standardizingPath.split(separator: "/").map(String.init)
+    }
+    let target = components(path), from = components(base.isEmpty ? "." : base)
+    var shared = 0
+    while shared < min(target.count, from.count) && target[shared] == from[shared] { shared += 1 }
+    return (Array(repeating: "..", count: from.count - shared) + target[shared...]).joined(separator: "/")
 }

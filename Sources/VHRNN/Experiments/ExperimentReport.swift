@@ -68,8 +68,11 @@ public enum ExperimentReport {
     /// A markdown section for one spec.
     /// - Parameter command: the command that regenerates the results (shown under the table).
     /// - Parameter figure: a path (relative to the report) of the spec's parameter figure, if drawn.
+    /// - Parameter panels: the spec's drawn panels with their SVG paths (relative to the report).
     public static func markdown(spec: ExperimentSpec, results: [ExperimentRunResult], command: String,
-                                figure: String? = nil) -> String {
+                                figure: String? = nil,
+                                panels: [(entry: ExperimentSpec.PanelEntry, panel: ComparisonPanel, svg: String)] = [])
+        -> String {
         let bound = spec.reportBound ?? .fivo
         var lines: [String] = ["## \(spec.title)", ""]
         if let d = spec.description { lines += [d, ""] }
@@ -108,6 +111,21 @@ public enum ExperimentReport {
         lines.append("")
         if let figure { lines += ["![\(spec.title)](\(figure))", ""] }
         if let source = spec.paperSource { lines += ["Paper numbers: \(source).", ""] }
+        let specPanels = spec.panels ?? []
+        if !specPanels.isEmpty {
+            lines += ["### Qualitative panels", "",
+                      "Two models of the same seed on one test sequence (`vhrnn diagnose --compare`): the data, "
+                      + "KL(q‖p), predicted log-variance and L2 error per step; dashed lines mark regime switches. "
+                      + "\(panels.count) of \(specPanels.count) drawn.", ""]
+            for (entry, panel, svg) in panels {
+                lines += ["#### \(entry.label)", "",
+                          "`\(entry.data)` \((entry.split ?? .test).rawValue) sequence \(entry.sequence ?? 0), "
+                          + "seed \(entry.seed), K = \(entry.particles ?? 1), \(panel.steps) steps"
+                          + (panel.switchSteps.isEmpty ? "." : "; switches at steps "
+                             + panel.switchSteps.map(String.init).joined(separator: ", ") + "."), "",
+                          panel.markdownTable(), "", "![\(entry.label)](\(svg))", ""]
+            }
+        }
         lines += ["Regenerate: `\(command)`", ""]
         return lines.joined(separator: "\n")
     }

@@ -73,9 +73,20 @@ public struct ExperimentRunner {
             .appendingPathComponent(Self.runName(model: model, seed: seed) + ".json")
     }
 
-    func runDirectory(model: String, seed: UInt64) -> String {
+    public func runDirectory(model: String, seed: UInt64) -> String {
         ((workDirectory as NSString).appendingPathComponent(spec.name) as NSString)
             .appendingPathComponent(Self.runName(model: model, seed: seed))
+    }
+
+    /// The checkpoint a finished run selected (best validation).
+    public func bestCheckpoint(model: String, seed: UInt64) -> String {
+        (runDirectory(model: model, seed: seed) as NSString).appendingPathComponent("best")
+    }
+
+    /// `<results>/<spec>/panels/<id>`: the prefix of a panel's .svg, .csv and .json.
+    public func panelPrefix(_ panel: ExperimentSpec.PanelEntry) -> String {
+        (((resultsDirectory as NSString).appendingPathComponent(spec.name) as NSString)
+            .appendingPathComponent("panels") as NSString).appendingPathComponent(panel.id)
     }
 
     /// The pairs with no results file yet.

@@ -34,6 +34,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// Also draw the report bound against the paper-style parameter count, one line per model
     /// family (kind and cell), for each evaluation (the paper's Fig. 5 and Fig. 9).
     public var parameterFigure: Bool?
+    /// Qualitative panels (the paper's Figs. 2–4, 6–8): two trained models of this spec drawn on
+    /// the same sequence by `vhrnn diagnose --compare`, once their runs have finished.
+    public var panels: [PanelEntry]?
 
     /// The training protocol shared by every run (paper appendix C unless overridden).
     public struct TrainingProtocol: Codable, Sendable, Equatable {
@@ -124,6 +127,20 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         public var seed: UInt64?
     }
 
+    /// One qualitative panel: `models[0]` and `models[1]` (ids of this spec), both from the run
+    /// with `seed`, on sequence `sequence` of `data`'s `split`, with K = `particles`. Written by
+    /// `experiment run` to `<results>/<spec>/panels/<id>.{svg,csv,json}`.
+    public struct PanelEntry: Codable, Sendable, Equatable {
+        public var id: String
+        public var label: String
+        public var data: String
+        public var split: SplitName?
+        public var sequence: Int?
+        public var particles: Int?
+        public var seed: UInt64
+        public var models: [String]
+    }
+
     /// Reads and checks a spec file; errors name the file and the field.
     public static func load(path: String) throws -> ExperimentSpec {
         let data: Data
@@ -144,7 +161,10 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
             DataFileError(path: path, location: field, message: message)
         }
         let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
-        for (field, id) in [("name", name)] + models.map { ("models.id", $0.id) } + evaluations.map { ("evaluations.id", $0.id) } {
+        let panels = self.panels ?? []
+        let ids: [(String, String)] = [("name", name)] + models.map { ("models.id", $0.id) }
+            + evaluations.map { ("evaluations.id", $0.id) } + panels.map { ("panels.id", $0.id) }
+        for (field, id) in ids {
             guard !id.isEmpty, id.unicodeScalars.allSatisfy(safe.contains), !id.hasPrefix(".") else {
                 throw fail(field, "'\(id)' must be non-empty letters, digits, '-', '_' or '.'")
             }
@@ -163,6 +183,16 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         for e in evaluations {
             if let d = e.data { try source(d, "evaluations[\(e.id)].data") }
             guard e.particles >= 1 else { throw fail("evaluations[\(e.id)].particles", "must be positive") }
+        }
+        guard Set(panels.map(\.id)).count == panels.count else { throw fail("panels.id", "ids must be unique") }
+        for p in panels {
+            try source(p.data, "panels[\(p.id)].data")
+            guard p.models.count == 2, p.models.allSatisfy({ id in models.contains { $0.id == id } }) else {
+                throw fail("panels[\(p.id)].models", "must name two model ids of this spec")
+            }
+            guard seeds.contains(p.seed) else { throw fail("panels[\(p.id)].seed", "\(p.seed) is not one of the spec's seeds") }
+            if let k = p.particles, k < 1 { throw fail("panels[\(p.id)].particles", "must be positive") }
+            if let i = p.sequence, i < 0 { throw fail("panels[\(p.id)].sequence", "must be at least 0") }
         }
         for m in models {
             let config = m.configuration(dataDim: 1, dataEmission: .gaussian)

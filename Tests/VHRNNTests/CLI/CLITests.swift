@@ -215,18 +215,26 @@ struct CLITests {
              "seeds": [1, 2],
              "models": [{"id": "a", "label": "VRNN Z=2", "model": "vrnn", "latent": 2, "paper": {"t": -5}},
                         {"id": "b", "label": "VHRNN Z=2", "model": "vhrnn", "latent": 2, "omegaHidden": 3}],
-             "evaluations": [{"id": "t", "label": "Test", "particles": 2}]}
+             "evaluations": [{"id": "t", "label": "Test", "particles": 2}],
+             "panels": [{"id": "sw", "label": "SWITCH", "data": "synthetic:switch", "seed": 1, "models": ["a", "b"]}]}
             """)
         let first = try Self.succeed(["experiment", "run", "tiny.json", "--jobs", "2"], in: dir.path)
         #expect(first.stdout.contains("0 of 4 runs finished, 4 to run with 2 jobs"), "\(first.stdout)")
         for name in ["a-s1", "a-s2", "b-s1", "b-s2"] {
             #expect(FileManager.default.fileExists(atPath: dir.file("experiments/results/tiny/\(name).json")), "\(name)")
         }
+        // The panel is drawn once both of its runs have finished: the two models on one sequence.
+        #expect(first.stdout.contains("panel sw: wrote"), "\(first.stdout)")
+        for ext in ["svg", "csv", "json"] {
+            #expect(FileManager.default.fileExists(atPath: dir.file("experiments/results/tiny/panels/sw.\(ext)")), "\(ext)")
+        }
         let again = try Self.succeed(["experiment", "run", "tiny.json"], in: dir.path)
-        #expect(again.stdout.contains("4 of 4 runs finished, 0 to run"), "\(again.stdout)")
-        try Self.succeed(["experiment", "report", "tiny.json", "--output", "RESULTS.md"], in: dir.path)
-        let report = try String(contentsOfFile: dir.file("RESULTS.md"), encoding: .utf8)
+        #expect(again.stdout.contains("4 of 4 runs finished, 0 to run") && !again.stdout.contains("panel"), "\(again.stdout)")
+        try Self.succeed(["experiment", "report", "tiny.json", "--output", "docs/RESULTS.md"], in: dir.path)
+        let report = try String(contentsOfFile: dir.file("docs/RESULTS.md"), encoding: .utf8)
         #expect(report.contains("| VRNN Z=2 |") && report.contains("(2) (paper −5.000)"), "\(report)")
+        #expect(report.contains("switches at steps 101, 201") && report.contains("| VHRNN Z=2 (")
+                && report.contains("](../experiments/results/tiny/panels/sw.svg)"), "\(report)")
         try Self.fail(["experiment", "run", "missing.json"], mentioning: "missing.json", in: dir.path)
         try Self.fail(["experiment", "run", "tiny.json", "--model", "zzz"], mentioning: "zzz", in: dir.path)
     }

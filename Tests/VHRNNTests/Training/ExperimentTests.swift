@@ -101,6 +101,11 @@ struct ExperimentTests {
         try refuse({ $0.data = "nonsense:x" }, mentions: "nonsense")
         try refuse({ $0.evaluations[0].particles = 0 }, mentions: "particles")
         try refuse({ $0.models[0].latent = 0 }, mentions: "latentDim")
+        let panel = ExperimentSpec.PanelEntry(id: "p", label: "P", data: "synthetic:switch", seed: 1, models: ["vrnn2", "vhrnn2"])
+        try refuse({ $0.panels = [panel, panel] }, mentions: "panels.id")
+        try refuse({ $0.panels = [panel]; $0.panels![0].models = ["vrnn2", "zzz"] }, mentions: "panels[p].models")
+        try refuse({ $0.panels = [panel]; $0.panels![0].seed = 9 }, mentions: "panels[p].seed")
+        try refuse({ $0.panels = [panel]; $0.panels![0].data = "nonsense:y" }, mentions: "panels[p].data")
         try dir.write("broken.json", #"{"name": "x", "title": 3}"#)
         let error = try #require(throws: DataFileError.self) { try ExperimentSpec.load(path: dir.file("broken.json")) }
         #expect("\(error)".contains("title"), "\(error)")
