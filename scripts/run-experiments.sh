@@ -1,18 +1,22 @@
 #!/bin/sh
 # Runs the paper's experiment specs one after another, in the order issue 9 ranks them
-# (Table 1 on both matrix families, Table 2, Table 3, Fig. 5a, Fig. 9, Stock, Piano-midi.de,
-# Nottingham, MuseData). Each `experiment run` skips finished runs and resumes interrupted ones
-# from their `last/` checkpoint, so this script can be killed and restarted at any time.
+# (Table 1 on both matrix families, Table 2, Table 3, the Table 1 investigations, Fig. 5a,
+# Fig. 9, Stock, Piano-midi.de, Nottingham, MuseData). Each `experiment run` skips finished
+# runs and resumes interrupted ones from their `last/` checkpoint, so this script can be killed
+# and restarted at any time (it first waits for a runner that is still going).
 #
-# The runner re-executes its own binary for every run; it is copied to runs/bin first so that
-# rebuilding the package while experiments run does not change the binary under them.
+# The runner re-executes its own binary for every run; it is copied to runs/bin first (renamed
+# into place, so a running copy is not overwritten) so that rebuilding the package while
+# experiments run does not change the binary under them.
 #
 #   nohup scripts/run-experiments.sh > runs/experiments.log 2>&1 &
+#   scripts/run-experiments.sh table2 fig5a-jsb     # only these specs
 set -eu
 cd "$(dirname "$0")/.."
+while pgrep -f "runs/bin/vhrnn experiment run" > /dev/null; do sleep 30; done
 mkdir -p runs/bin
-cp .build-openmp/release/vhrnn runs/bin/vhrnn
-specs="${*:-table1 table1-expanding table2 table3-synthetic table3-jsb fig5a-jsb fig9-gru fig5c-stock fig5b-piano music-nottingham music-musedata}"
+cp .build-openmp/release/vhrnn runs/bin/vhrnn.new && mv runs/bin/vhrnn.new runs/bin/vhrnn
+specs="${*:-table1 table1-expanding table2 table3-synthetic inv-long-training inv-lr-3e-4 inv-lr-3e-3 table3-jsb fig5a-jsb fig9-gru fig5c-stock fig5b-piano music-nottingham music-musedata}"
 for spec in $specs; do
   echo "== $(date -u +%FT%TZ) $spec"
   runs/bin/vhrnn experiment run "experiments/$spec.json"
