@@ -19,6 +19,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import VHRNN
 
 struct MachinePeak: Codable {
     var cpu: String
@@ -85,6 +86,7 @@ struct MachinePeak: Codable {
         print("peak:     \(formula) = \(fmt(peakGFlops, 1)) GFLOP/s fp32 (nominal)")
         print("          clock from \(clockSource); lanes from /proc/cpuinfo flags; cores = online CPUs")
         if let note { print("          note: \(note)") }
+        print("float path: \(KernelRuntime.floatPath)")
     }
 }
 

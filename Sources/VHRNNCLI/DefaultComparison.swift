@@ -51,7 +51,7 @@ struct DefaultComparison {
                 + "(\(SyntheticData.trainCount)/\(SyntheticData.validCount)/\(SyntheticData.testCount) sequences of "
                 + "\(SyntheticData.sequenceLength) steps), FIVO K=\(t.particles!) B=\(t.batchSize!), \(t.steps!) steps each, "
                 + "seeds \(spec.seeds.map(String.init).joined(separator: ", ")), "
-                + "\(KernelRuntime.threadCount) threads (\(KernelRuntime.parallelBackend)).")
+                + "\(KernelRuntime.threadCount) threads (\(KernelRuntime.parallelBackend)), \(KernelRuntime.floatPath).")
             print("The runs of experiments/table1.json with these seeds; docs/RESULTS.md has all five.")
         }
         for (model, seed) in spec.runs {
@@ -75,7 +75,7 @@ struct DefaultComparison {
         }
         let bounds: [BoundKind] = [.fivo, .iwae, .elbo]
         if command.json {
-            printJSON(["default": spec.name, "test_particles": evaluation.particles, "seeds": spec.seeds.map { Int($0) },
+            printJSON(["default": spec.name, "float_path": KernelRuntime.floatPath, "test_particles": evaluation.particles, "seeds": spec.seeds.map { Int($0) },
                        "models": spec.models.map { model -> [String: Any] in
                            let mine = results.filter { $0.model == model.id }
                            var row: [String: Any] = ["model": model.label, "id": model.id,

@@ -35,6 +35,10 @@ const char *vh_parallel_backend(void);
 // OpenBLAS threads (for reporting); set with vh_set_blas_threads.
 int vh_blas_thread_count(void);
 void vh_set_blas_threads(int n);
+// The float code path of this machine: the kernels' instruction-set level (4 = x86-64-v4
+// AVX-512, 3 = x86-64-v3 AVX2+FMA, 0 = baseline or not x86-64) and OpenBLAS's core name.
+int vh_isa_level(void);
+const char *vh_blas_core(void);
 
 // Status codes returned by kernels that can fail on bad input.
 enum { VH_OK = 0, VH_ERR_INDEX = 1 };

@@ -79,6 +79,13 @@ public enum ExperimentReport {
         let done = Set(results.map { "\($0.model)-s\($0.seed)" })
         lines.append("\(bound.rawValue.uppercased()) per step, mean ± sd over seeds (n; and the median where the sd exceeds half the mean); paper in parentheses. "
             + "Trained on `\(spec.data)`; \(done.count) of \(spec.runs.count) runs finished.")
+        // Which machines the runs come from: their float paths round differently (README).
+        var paths: [String: Int] = [:]
+        for r in results { paths[r.floatPath ?? "not recorded", default: 0] += 1 }
+        if !paths.isEmpty {
+            lines[lines.count - 1] += " Float paths: " + paths.sorted { $0.value > $1.value }
+                .map { "\($0.key) (\($0.value) run\($0.value == 1 ? "" : "s"))" }.joined(separator: "; ") + "."
+        }
         lines.append("")
         var header = "| model | params (trainable / paper count) | paper params |"
         var rule = "|---|---|---|"

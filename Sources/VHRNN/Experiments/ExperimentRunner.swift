@@ -42,6 +42,9 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
     public var trainSeconds: Double
     public var resumed: Bool
     public var threads: Int
+    /// ``KernelRuntime/floatPath`` of the machine that ran it (absent in files from before it
+    /// was recorded).
+    public var floatPath: String?
     public var evaluations: [Evaluation]
     public var finishedAt: String
 }
@@ -165,7 +168,8 @@ public struct ExperimentRunner {
             spec: spec.name, model: entry.id, seed: seed, configuration: config, trainable: model.parameterCount,
             paperCount: model.paperParameterCount, data: spec.data, steps: summary.finalStep, bestStep: trainer.bestStep,
             bestValidation: summary.bestValidation, stoppedEarly: summary.stoppedEarly, trainSeconds: elapsed,
-            resumed: resumed, threads: KernelRuntime.threadCount, evaluations: evaluations,
+            resumed: resumed, threads: KernelRuntime.threadCount, floatPath: KernelRuntime.floatPath,
+            evaluations: evaluations,
             finishedAt: ISO8601DateFormatter().string(from: Date()))
         try Self.write(result, to: resultPath(model: entry.id, seed: seed))
         return result

@@ -18,4 +18,17 @@ public enum KernelRuntime {
         get { Int(vh_blas_thread_count()) }
         set { vh_set_blas_threads(Int32(newValue)) }
     }
+
+    /// The float code path this machine takes, e.g. "x86-64-v4 (AVX-512), OpenBLAS Cooperlake":
+    /// the kernels' run-time-dispatched instruction-set level and OpenBLAS's GEMM core. Two
+    /// machines with different paths train to slightly different numbers (README).
+    public static var floatPath: String {
+        let isa: String
+        switch vh_isa_level() {
+        case 4: isa = "x86-64-v4 (AVX-512)"
+        case 3: isa = "x86-64-v3 (AVX2+FMA)"
+        default: isa = "baseline"
+        }
+        return "\(isa), OpenBLAS \(String(cString: vh_blas_core()))"
+    }
 }

@@ -32,6 +32,7 @@ struct ExperimentTests {
             #expect(result.steps == 24 && result.evaluations.map(\.id) == ["test", "add"])
             #expect(result.evaluations.allSatisfy { ($0.fivo ?? -.infinity).isFinite && $0.particles == 2 })
             #expect(result.paperCount > result.trainable && !result.resumed)
+            #expect(result.floatPath == KernelRuntime.floatPath && KernelRuntime.floatPath.contains("OpenBLAS"))
         }
         #expect(runner.pending.isEmpty)
         let results = try runner.results()
