@@ -196,13 +196,30 @@ struct ExperimentReportCommand: ParsableCommand {
     @Option(help: "Write the report here (default: print it).")
     var output: String?
 
+    @Option(help: "A claims file (experiments/claims.json): each of the paper's claims with its verdict, computed from the results, at the top of the report.")
+    var claims: String?
+
     func run() throws {
         do {
             var sections = ["# Results", "",
                             "Built by `vhrnn experiment report` from the results files in `\(results)/` — every number "
                                 + "below comes from one of them; none is typed by hand.", ""]
-            for path in specs {
-                let spec = try ExperimentSpec.load(path: path)
+            let loaded = try specs.map { try ExperimentSpec.load(path: $0) }
+            if let claims {
+                let set = try ClaimSet.load(path: claims, specs: loaded)
+                var results: [String: [ExperimentRunResult]] = [:]
+                var panels: [String: ComparisonPanel] = [:]
+                for spec in loaded {
+                    results[spec.name] = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
+                    for p in try drawnPanels(spec) { panels["\(spec.name)/\(p.entry.id)"] = p.panel }
+                }
+                let byName = Dictionary(loaded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                sections += ["## The paper's claims", "",
+                             "Each verdict below is computed from the results files by `vhrnn experiment report --claims \(claims)`: "
+                                 + ClaimVerdict.rule, ""]
+                sections += set.claims.map { ClaimVerdict.markdown($0, specs: byName, results: results, panels: panels) }
+            }
+            for (path, spec) in zip(specs, loaded) {
                 let results = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
                 // Figures go beside the report (figures/<spec>.svg), linked relative to it.
                 var figure: String?
@@ -215,7 +232,7 @@ struct ExperimentReportCommand: ParsableCommand {
                     figure = "figures/\(spec.name).svg"
                 }
                 let command = "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))"
-                    + (output.map { " --output \($0)" } ?? "")
+                    + (claims.map { " --claims \($0)" } ?? "") + (output.map { " --output \($0)" } ?? "")
                 sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure,
                                                           panels: try drawnPanels(spec)))
             }

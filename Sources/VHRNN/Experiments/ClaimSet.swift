@@ -1,0 +1,99 @@
+import Foundation
+
+/// The paper's claims and how our experiments test them: a JSON file (`experiments/claims.json`)
+/// read by `vhrnn experiment report --claims`. Each claim names comparisons between models of
+/// committed specs ("model `better` scores higher than model `than` on these evaluations") or
+/// panels whose KL should rise at regime switches; the verdict is computed from the results
+/// files (``ClaimVerdict``), never written by hand. Claims that no data here can test say why.
+///
+/// ```json
+/// {"claims": [
+///   {"id": "table1", "claim": "VHRNN Z=4 beats VRNN Z=6 and Z=8 on every synthetic setting",
+///    "source": "Table 1",
+///    "comparisons": [{"spec": "table1", "better": "vhrnn4-omega11", "than": "vrnn8"}]},
+///   {"id": "ht-sensor", "claim": "...", "source": "Table 4", "untestable": "no readings file"}
+/// ]}
+/// ```
+public struct ClaimSet: Codable, Sendable, Equatable {
+    public struct Claim: Codable, Sendable, Equatable {
+        public var id: String
+        /// The claim, in the paper's terms.
+        public var claim: String
+        /// Where the paper makes it.
+        public var source: String
+        public var comparisons: [Comparison]?
+        public var switchPanels: [SwitchPanel]?
+        /// Why nothing here can test it (then no comparisons).
+        public var untestable: String?
+        /// What we investigated where it does not hold (prose; numbers belong in the tables).
+        public var notes: String?
+    }
+
+    /// `better` should score higher than `than` (both model ids of `spec`) on each evaluation
+    /// (default: every evaluation of the spec), in the report bound of the spec.
+    public struct Comparison: Codable, Sendable, Equatable {
+        public var spec: String
+        public var better: String
+        public var than: String
+        public var evaluations: [String]?
+    }
+
+    /// A drawn panel of `spec` on which `model`'s KL should rise at the regime switches.
+    public struct SwitchPanel: Codable, Sendable, Equatable {
+        public var spec: String
+        public var panel: String
+        public var model: String
+    }
+
+    public var claims: [Claim]
+
+    /// Reads a claims file and checks every reference against the given specs (by name).
+    public static func load(path: String, specs: [ExperimentSpec]) throws -> ClaimSet {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw DataFileError(path: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        let set: ClaimSet
+        do { set = try JSONDecoder().decode(ClaimSet.self, from: data) } catch let error as DecodingError {
+            throw DataFileError(path: path, message: ExperimentSpec.describe(error))
+        }
+        try set.validate(path: path, specs: specs)
+        return set
+    }
+
+    public func validate(path: String, specs: [ExperimentSpec]) throws {
+        func fail(_ field: String, _ message: String) -> DataFileError {
+            DataFileError(path: path, location: field, message: message)
+        }
+        let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard Set(claims.map(\.id)).count == claims.count else { throw fail("claims.id", "ids must be unique") }
+        for c in claims {
+            let field = "claims[\(c.id)]"
+            let tests = (c.comparisons ?? []).count + (c.switchPanels ?? []).count
+            if c.untestable != nil && tests > 0 { throw fail(field, "an untestable claim has no comparisons or panels") }
+            if c.untestable == nil && tests == 0 { throw fail(field, "has nothing to test (give comparisons or switchPanels, or say why it is untestable)") }
+            for (i, x) in (c.comparisons ?? []).enumerated() {
+                guard let spec = byName[x.spec] else {
+                    throw fail("\(field).comparisons[\(i)].spec", "'\(x.spec)' is not among the report's specs")
+                }
+                for id in [x.better, x.than] where !spec.models.contains(where: { $0.id == id }) {
+                    throw fail("\(field).comparisons[\(i)]", "spec \(x.spec) has no model '\(id)'")
+                }
+                for e in x.evaluations ?? [] where !spec.evaluations.contains(where: { $0.id == e }) {
+                    throw fail("\(field).comparisons[\(i)].evaluations", "spec \(x.spec) has no evaluation '\(e)'")
+                }
+            }
+            for (i, p) in (c.switchPanels ?? []).enumerated() {
+                guard let spec = byName[p.spec] else {
+                    throw fail("\(field).switchPanels[\(i)].spec", "'\(p.spec)' is not among the report's specs")
+                }
+                guard let panel = spec.panels?.first(where: { $0.id == p.panel }) else {
+                    throw fail("\(field).switchPanels[\(i)].panel", "spec \(p.spec) has no panel '\(p.panel)'")
+                }
+                guard panel.models.contains(p.model) else {
+                    throw fail("\(field).switchPanels[\(i)].model", "panel \(p.panel) draws \(panel.models.joined(separator: " and ")), not '\(p.model)'")
+                }
+            }
+        }
+    }
+}
