@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the paper's experiment specs one after another, in the order issue 9 ranks them
+# Runs the paper's experiment specs one after another, in the order of experiments/order.txt
 # (Table 1 on both matrix families, Table 2, Table 3, the Table 1 investigations, Fig. 5a,
 # Fig. 9, Stock, Piano-midi.de, Nottingham, MuseData). Each `experiment run` skips finished
 # runs and resumes interrupted ones from their `last/` checkpoint, so this script can be killed
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 while pgrep -f "runs/bin/vhrnn experiment run" > /dev/null; do sleep 30; done
 mkdir -p runs/bin
 cp .build-openmp/release/vhrnn runs/bin/vhrnn.new && mv runs/bin/vhrnn.new runs/bin/vhrnn
-specs="${*:-table1 table1-expanding table2 table3-synthetic inv-long-training inv-lr-3e-4 inv-lr-3e-3 table3-jsb fig5a-jsb fig9-gru fig5c-stock fig5b-piano music-nottingham music-musedata}"
+specs="${*:-$(grep -v '^#' experiments/order.txt)}"
 for spec in $specs; do
   echo "== $(date -u +%FT%TZ) $spec"
   runs/bin/vhrnn experiment run "experiments/$spec.json"
