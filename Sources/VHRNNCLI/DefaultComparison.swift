@@ -117,7 +117,7 @@ struct DefaultComparison {
                     .map { Self.format($0.evaluations[0].fivo ?? .nan) }.joined(separator: " ")
             }.joined(separator: "; "))
         }
-        print("FIVO and IWAE agree across machines to a few hundredths; the ELBO's heavy lower tail does not (README).")
+        print("On another float path (CPU, OpenBLAS core) single runs move by up to 0.1 nats, the means far less (README).")
         print("The paper's matrices are unpublished and its training far longer: compare the ordering, not the digits.")
     }
 
