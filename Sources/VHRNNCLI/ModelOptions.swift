@@ -9,6 +9,7 @@ extension BoundKind: ExpressibleByArgument {}
 extension ResamplingScheme: ExpressibleByArgument {}
 extension ResamplingCriterion: ExpressibleByArgument {}
 extension StepSemantics: ExpressibleByArgument {}
+extension GradientMutation: ExpressibleByArgument {}
 
 /// The model flags every subcommand spells the same way.
 struct ModelOptions: ParsableArguments {

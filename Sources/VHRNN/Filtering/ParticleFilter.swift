@@ -19,6 +19,8 @@ public final class ParticleFilter<S: KernelScalar> {
     /// The settings and bound gradients' context of the last taped pass.
     var lastSettings: FilterSettings?
     var lastSteps = 0
+    /// A deliberate backward defect for the gradient check's own tests (nil otherwise).
+    var mutation: GradientMutation?
 
     public init(model: SequenceModel<S>) { self.model = model }
 

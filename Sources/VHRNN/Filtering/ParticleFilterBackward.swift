@@ -132,7 +132,9 @@ extension ParticleFilter {
             // forward: sigma_q = softplus(raw_q + 0.5); mu_q = mu_p + dmu
             S.gaussianSigmaBackward(gradSlab.at(s.proposal.outputs[1]), UnsafePointer(gradSlab.at(s.proposalSigma)),
                                     UnsafePointer(slab.at(s.proposal.outputs[1])), count: N * Z, sigmaMin: sigmaMin)
-            S.accumulate(gradSlab.at(s.prior.outputs[0]), UnsafePointer(gradSlab.at(s.proposalMean)), count: N * Z)
+            if mutation != .droppedResidualMean {
+                S.accumulate(gradSlab.at(s.prior.outputs[0]), UnsafePointer(gradSlab.at(s.proposalMean)), count: N * Z)
+            }
             S.accumulate(gradSlab.at(s.proposal.outputs[0]), UnsafePointer(gradSlab.at(s.proposalMean)), count: N * Z)
             let proposalData = s.encodedRawData.map { UnsafePointer(slab.at($0)) } ?? ex
             let dProposalData = s.encodedRawData.map { gradSlab.at($0) } ?? dEx
@@ -155,7 +157,7 @@ extension ParticleFilter {
             // State gradients of step t-1's outputs: through the gather if step t followed a
             // resampling (scatter-add into the parents), else directly.
             if t > 0 {
-                if w.gathered[t] {
+                if w.gathered[t] && mutation != .droppedAncestorScatter {
                     dOut.zero(count: w.stateSize)
                     let anc = UnsafePointer(w.ancestors + t * N)
                     func scatter(_ slot: Slot) {
@@ -186,6 +188,11 @@ extension ParticleFilter {
             a.phiX.backward(parameters: p, gradients: g, slab: w.sequenceTape, gradSlab: sequenceGrad, slots: raw,
                             input0: UnsafePointer(w.targets), input1: nil, dInput0: nil, dInput1: nil, modulation: [],
                             rows: T * B)
+        }
+        if mutation == .droppedBias, let bias = model.parameters.layout.tensors.first(where: {
+            $0.name.hasPrefix("emission.") && $0.name.hasSuffix(".bias")
+        }) {
+            (g + bias.offset).zero(count: bias.count)
         }
     }
 }
