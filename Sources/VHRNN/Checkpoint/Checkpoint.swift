@@ -80,6 +80,7 @@ public struct Checkpoint {
         }
 
         let fm = FileManager.default
+        try removeLeftovers(of: dir)
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: dir, isDirectory: &isDirectory)
         if exists {
@@ -146,6 +147,52 @@ public struct Checkpoint {
             try DurableFiles.syncDirectory(parentPath)
         }
         return config
+    }
+
+    /// Tidies what a writer killed in the middle of ``save(_:model:data:trainingState:to:)``
+    /// left beside `directory` (called by the trainer when it starts, before it looks for a
+    /// checkpoint to resume, and by every save):
+    ///
+    /// - `DIR.tmp-*` (a new checkpoint not yet renamed into place) are removed;
+    /// - if `DIR` is missing but `DIR.old-*` exist (killed between the two renames), the newest
+    ///   `.old-` — the previous complete checkpoint — is renamed back to `DIR`;
+    /// - remaining `DIR.old-*` (superseded by `DIR`) are removed.
+    ///
+    /// Returns the names removed or restored. Only names of exactly that form are touched.
+    @discardableResult
+    public static func removeLeftovers(of directory: String) throws -> [String] {
+        let dir = normalized(directory)
+        let fm = FileManager.default
+        let parent = (dir as NSString).deletingLastPathComponent
+        let parentPath = parent.isEmpty ? "." : parent
+        let base = (dir as NSString).lastPathComponent
+        guard let entries = try? fm.contentsOfDirectory(atPath: parentPath) else { return [] }
+        func isLeftover(_ name: String, _ kind: String) -> Bool {
+            name.hasPrefix(base + kind) && name.count == base.count + kind.count + DurableFiles.randomSuffixLength
+        }
+        let temporaries = entries.filter { isLeftover($0, ".tmp-") }
+        var olds = entries.filter { isLeftover($0, ".old-") }
+        var touched: [String] = []
+        for name in temporaries {
+            try? fm.removeItem(atPath: (parentPath as NSString).appendingPathComponent(name))
+            touched.append(name)
+        }
+        if !fm.fileExists(atPath: dir), !olds.isEmpty {
+            func modified(_ name: String) -> Date {
+                ((try? fm.attributesOfItem(atPath: (parentPath as NSString).appendingPathComponent(name)))?[.modificationDate]
+                    as? Date) ?? .distantPast
+            }
+            let newest = olds.max { modified($0) < modified($1) }!
+            try DurableFiles.renameItem((parentPath as NSString).appendingPathComponent(newest), to: dir)
+            try DurableFiles.syncDirectory(parentPath)
+            olds.removeAll { $0 == newest }
+            touched.append(newest)
+        }
+        for name in olds {
+            try? fm.removeItem(atPath: (parentPath as NSString).appendingPathComponent(name))
+            touched.append(name)
+        }
+        return touched
     }
 
     /// Reads and validates a checkpoint directory: config, parameter tensors and, if present,

@@ -49,10 +49,11 @@ enum DurableFiles {
         guard rename(from, to) == 0 else { throw errnoError(from, "cannot rename to \(to)") }
     }
 
-    /// 16 random hex digits for temporary names.
+    /// Random hex digits for temporary names (`randomSuffixLength` of them).
     static func randomSuffix() -> String {
         let v = UInt64.random(in: .min ... .max)
         let hex = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return String(repeating: "0", count: randomSuffixLength - hex.count) + hex
     }
+    static let randomSuffixLength = 16
 }

@@ -74,6 +74,13 @@ public final class Trainer<S: KernelScalar> {
         self.options = options
         self.dataSpec = DataSpec(source: dataSource, dataset: dataset)
         self.outputDirectory = outputDirectory
+        if let outputDirectory {
+            // A writer killed mid-save may have left partial or superseded copies beside
+            // best/ and last/ (or last/ moved aside): tidy them before anyone looks for last/.
+            for name in ["best", "last"] {
+                try Checkpoint.removeLeftovers(of: (outputDirectory as NSString).appendingPathComponent(name))
+            }
+        }
         let count = max(1, options.workers ?? KernelRuntime.threadCount)
         workers = (0..<count).map { TrainingWorker(model: model, ownsGradients: $0 > 0) }
     }

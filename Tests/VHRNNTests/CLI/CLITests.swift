@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import VHRNN
 
 /// End-to-end tests of the `vhrnn` command line, run as a subprocess.
 ///
@@ -237,6 +238,77 @@ struct CLITests {
                 && report.contains("](../experiments/results/tiny/panels/sw.svg)"), "\(report)")
         try Self.fail(["experiment", "run", "missing.json"], mentioning: "missing.json", in: dir.path)
         try Self.fail(["experiment", "run", "tiny.json", "--model", "zzz"], mentioning: "zzz", in: dir.path)
+    }
+
+    @Test("kill -9 at random moments (during checkpoint writes too): best/ and last/ stay whole, --resume ends bit-identical")
+    func killNineDuringTraining() throws {
+        let binary = try #require(Self.binary, Self.missingBinary)
+        let dir = try TemporaryDirectory("vhrnn-cli-kill")
+        defer { dir.remove() }
+        let common = ["train", "--data", "synthetic:standard", "--steps", "300", "--validate-every", "10",
+                      "--valid-particles", "2", "--test-particles", "0", "--workers", "2", "--seed", "3", "--json"]
+            + Self.tinyModel
+        try Self.succeed(common + ["--out", "reference"], in: dir.path)
+
+        func start(_ args: [String]) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+            p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        var rng = SplitMix64(seed: 99)
+        var kills = 0, killsDuringWrites = 0
+        for round in 0..<40 {
+            // What the next start does first; then both checkpoints must load whole.
+            for name in ["best", "last"] {
+                try Checkpoint.removeLeftovers(of: dir.file("run/\(name)"))
+                if FileManager.default.fileExists(atPath: dir.file("run/\(name)")) {
+                    _ = try Checkpoint.load(directory: dir.file("run/\(name)"))
+                }
+            }
+            let resuming = FileManager.default.fileExists(atPath: dir.file("run/last"))
+            let p = try start(common + (resuming ? ["--resume", "run"] : ["--out", "run"]))
+            if round.isMultiple(of: 2) {
+                // Aim at a write: kill as soon as a temporary copy of last/ or best/ appears.
+                let deadline = Date().addingTimeInterval(5)
+                while p.isRunning && Date() < deadline {
+                    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.file("run"))) ?? []
+                    if names.contains(where: { $0.contains(".tmp-") || $0.contains(".old-") }) {
+                        killsDuringWrites += 1
+                        break
+                    }
+                    usleep(200)
+                }
+            } else {
+                usleep(UInt32(50_000 + rng.next() % 400_000))
+            }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            p.waitUntilExit()
+            if p.terminationReason == .exit {
+                #expect(p.terminationStatus == 0, "round \(round): exit \(p.terminationStatus)")
+                break
+            }
+        }
+        #expect(kills >= 10 && killsDuringWrites >= 3, "only \(kills) kills, \(killsDuringWrites) during writes")
+        // Finish whatever is left, then compare with the uninterrupted run byte for byte.
+        if FileManager.default.fileExists(atPath: dir.file("run/last")) {
+            try Self.succeed(common + ["--resume", "run"], in: dir.path)
+        }
+        for file in ["last/model.safetensors", "last/training_state.safetensors", "best/model.safetensors"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: dir.file("reference/\(file)")))
+            let b = try Data(contentsOf: URL(fileURLWithPath: dir.file("run/\(file)")))
+            #expect(a == b, "\(file) differs from the uninterrupted run's")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.file("run"))
+            .filter { $0.contains(".tmp-") || $0.contains(".old-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
     @Test("the built-in default runs both models over its seeds, resumes from --out and refuses other options there")

@@ -383,6 +383,32 @@ private func siblings(of dir: TemporaryDirectory) -> [String] {
         #expect(missing?.message == "no such checkpoint directory")
     }
 
+    @Test func leftoversOfAKilledWriterAreTidied() throws {
+        let dir = try TemporaryDirectory("ckpt")
+        defer { dir.remove() }
+        let a = CheckpointFixture.store(Float.self, seed: 51), b = CheckpointFixture.store(Float.self, seed: 52)
+        try Checkpoint.save(a, model: CheckpointFixture.model, data: CheckpointFixture.data, to: dir.file("c"))
+        // Killed while writing (a partial .tmp-) and after the final rename (a superseded .old-).
+        try FileManager.default.createDirectory(atPath: dir.file("c.tmp-00000000000000aa"), withIntermediateDirectories: false)
+        try dir.write("c.tmp-00000000000000aa/model.safetensors", "partial")
+        try FileManager.default.copyItem(atPath: dir.file("c"), toPath: dir.file("c.old-00000000000000bb"))
+        try dir.write("c.tmp-note", "not ours")  // not of the writer's form: left alone
+        #expect(Set(try Checkpoint.removeLeftovers(of: dir.file("c"))) == ["c.tmp-00000000000000aa", "c.old-00000000000000bb"])
+        #expect(siblings(of: dir) == ["c", "c.tmp-note"])
+        // Killed between the two renames: the previous checkpoint is moved back, the new one dropped.
+        try FileManager.default.moveItem(atPath: dir.file("c"), toPath: dir.file("c.old-00000000000000cc"))
+        try Checkpoint.save(b, model: CheckpointFixture.model, data: CheckpointFixture.data, to: dir.file("d"))
+        try FileManager.default.moveItem(atPath: dir.file("d"), toPath: dir.file("c.tmp-00000000000000dd"))
+        #expect(Set(try Checkpoint.removeLeftovers(of: dir.file("c"))) == ["c.tmp-00000000000000dd", "c.old-00000000000000cc"])
+        #expect(siblings(of: dir) == ["c", "c.tmp-note"])
+        #expect(try Checkpoint.load(directory: dir.file("c")).makeStore(Float.self, layout: a.layout).parameterValues
+                == a.parameterValues)
+        // And a save tidies before it writes.
+        try FileManager.default.createDirectory(atPath: dir.file("c.tmp-00000000000000ee"), withIntermediateDirectories: false)
+        try Checkpoint.save(b, model: CheckpointFixture.model, data: CheckpointFixture.data, to: dir.file("c"))
+        #expect(siblings(of: dir) == ["c", "c.tmp-note"])
+    }
+
     @Test func refusesToReplaceANonCheckpointDirectory() throws {
         let dir = try TemporaryDirectory("ckpt")
         defer { dir.remove() }
