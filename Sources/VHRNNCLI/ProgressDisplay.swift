@@ -19,6 +19,7 @@ final class ProgressDisplay {
         let valid = p.validation.map { String(format: "%.4f", $0) } ?? "-"
         let text = String(format: "step %d/%d  loss %.4f  valid FIVO %@  %.1f steps/s  ETA %@", p.step, p.totalSteps,
                           p.loss, valid, p.stepsPerSecond, Self.duration(p.secondsRemaining))
+            + (p.skippedSteps > 0 ? "  skipped \(p.skippedSteps) (not finite)" : "")
         if live {
             let now = Date()
             guard p.validated || p.step == p.totalSteps || now.timeIntervalSince(lastDraw) > 0.2 else { return }

@@ -64,6 +64,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Data-parallel workers per training step (default: one per kernel thread).")
     var workers: Int?
 
+    @Option(name: .customLong("max-nonfinite-steps"), help: "Stop after this many steps in a row whose loss or gradient is not finite (such steps are never applied).")
+    var maxNonFiniteSteps: Int = 10
+
     @Option(help: "Output directory for checkpoints and metrics.")
     var out: String?
 
@@ -87,6 +90,7 @@ struct TrainCommand: ParsableCommand {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
         if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
+        if maxNonFiniteSteps < 1 { throw ValidationError("--max-nonfinite-steps must be positive, got \(maxNonFiniteSteps)") }
         if testParticles < 0 { throw ValidationError("--test-particles must be at least 0") }
         if let data { _ = try DataSource(parsing: data) }
         if resume != nil && data == nil { throw ValidationError("--resume needs the run's --data and model options") }
@@ -108,6 +112,7 @@ struct TrainCommand: ParsableCommand {
         o.scheme = scheme
         o.seed = seed ?? 0
         o.workers = workers
+        o.maxNonFiniteSteps = maxNonFiniteSteps
         return o
     }
 
@@ -161,7 +166,7 @@ struct TrainCommand: ParsableCommand {
         display.finish()
         var report: [String: Any] = ["steps": summary.finalStep, "seconds": summary.seconds,
                                      "interrupted": summary.interrupted, "stopped_early": summary.stoppedEarly,
-                                     "parameters": model.parameterCount]
+                                     "parameters": model.parameterCount, "skipped_steps": summary.skippedSteps]
         if let best = summary.bestValidation { report["best_valid_fivo"] = best }
         if let outputDirectory { report["checkpoint"] = (outputDirectory as NSString).appendingPathComponent("best") }
         if !summary.interrupted && testParticles > 0 && dataset.test.count > 0 {
@@ -174,8 +179,10 @@ struct TrainCommand: ParsableCommand {
             }
             let evaluation = try Evaluator.evaluate(model: model, split: dataset.test, particles: testParticles,
                                                     seed: seed ^ 0x7E57)
-            report["test"] = ["elbo": evaluation.elbo ?? .nan, "iwae": evaluation.iwae ?? .nan,
-                              "fivo": evaluation.fivo ?? .nan, "particles": testParticles, "steps": evaluation.steps]
+            // (JSONSerialization refuses NaN: a missing or non-finite bound is null.)
+            report["test"] = ["elbo": jsonNumber(evaluation.elbo ?? .nan), "iwae": jsonNumber(evaluation.iwae ?? .nan),
+                              "fivo": jsonNumber(evaluation.fivo ?? .nan), "particles": testParticles,
+                              "steps": evaluation.steps]
             if !json {
                 print(String(format: "test (best validation model, K=%d): ELBO %.4f  IWAE %.4f  FIVO %.4f per step",
                              testParticles, evaluation.elbo ?? .nan, evaluation.iwae ?? .nan, evaluation.fivo ?? .nan))
@@ -185,6 +192,9 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "%@ after %d steps in %.1f s; best validation FIVO %.4f at step %d",
                          summary.interrupted ? "interrupted" : (summary.stoppedEarly ? "stopped early" : "done"),
                          summary.finalStep, summary.seconds, summary.bestValidation ?? .nan, summary.bestStep ?? 0))
+            if summary.skippedSteps > 0 {
+                print("\(summary.skippedSteps) step\(summary.skippedSteps == 1 ? "" : "s") not applied: loss or gradient not finite")
+            }
             if let outputDirectory { print("checkpoints in \(outputDirectory) (best/, last/), metrics in metrics.jsonl") }
         }
     }

@@ -73,10 +73,20 @@ public final class ParameterStore<Scalar: KernelScalar> {
     @discardableResult
     func clipGradients(maxNorm: Double) -> Double {
         let norm = gradientNorm()
-        if norm > maxNorm, norm.isFinite {
-            Scalar.scale(gradients, count: count, alpha: Scalar(maxNorm / norm))
-        }
+        if norm > maxNorm, norm.isFinite { scaleGradients(by: maxNorm / norm) }
         return norm
+    }
+
+    func scaleGradients(by factor: Double) { Scalar.scale(gradients, count: count, alpha: Scalar(factor)) }
+
+    /// The name of the first tensor of the layout holding a non-finite value in `arena` (the
+    /// values, gradients or a moment), or nil: one squared-norm kernel call per tensor, summed
+    /// in double, so finite exactly when every element is.
+    func firstNonFinite(in arena: UnsafeMutablePointer<Scalar>) -> String? {
+        guard !Scalar.sumSquares(UnsafePointer(arena), count: count).isFinite else {
+            return layout.tensors.first { !Scalar.sumSquares(UnsafePointer(arena + $0.offset), count: $0.count).isFinite }?.name
+        }
+        return nil
     }
 
     /// One Adam update over the whole arena.

@@ -14,6 +14,8 @@ public struct TrainingProgress: Sendable {
     public var secondsRemaining: Double
     /// True on the steps where a validation just ran.
     public var validated: Bool
+    /// Steps not applied so far because their loss or gradient was not finite.
+    public var skippedSteps: Int = 0
 }
 
 /// What a training run ended with.
@@ -25,6 +27,8 @@ public struct TrainingSummary: Sendable {
     public var stoppedEarly: Bool
     public var interrupted: Bool
     public var seconds: Double
+    /// Steps not applied because their loss or gradient was not finite (whole run, resumes included).
+    public var skippedSteps: Int = 0
 }
 
 /// Trains a model with Adam on a particle-filter bound.
@@ -47,6 +51,12 @@ public final class Trainer<S: KernelScalar> {
     public private(set) var bestValidation: Double?
     public private(set) var bestStep: Int?
     private var staleValidations = 0
+    /// Steps not applied (non-finite loss or gradient), in all and in a row.
+    public private(set) var skippedSteps = 0
+    private var consecutiveSkips = 0
+    /// Whether the last ``trainStep(indices:)`` was not applied, and what was not finite first.
+    public private(set) var lastStepSkipped = false
+    public private(set) var lastNonFinite: String?
     /// The parameter values at the best validation of this process (model selection).
     private var bestParameters: [S]?
     private let workers: [TrainingWorker<S>]
@@ -99,6 +109,8 @@ public final class Trainer<S: KernelScalar> {
         bestValidation = state.bestValidation
         bestStep = state.options["best_step"].flatMap(Int.init)
         staleValidations = state.options["stale_validations"].flatMap(Int.init) ?? 0
+        skippedSteps = state.options["skipped_steps"].flatMap(Int.init) ?? 0
+        consecutiveSkips = state.options["consecutive_skips"].flatMap(Int.init) ?? 0
     }
 
     /// Puts the parameters of the best validation seen by this trainer back into the model (for
@@ -139,8 +151,16 @@ public final class Trainer<S: KernelScalar> {
             let indices = Array(permutation[(position * options.batchSize)..<min((position + 1) * options.batchSize, train.count)])
             let loss = try trainStep(indices: indices)
             step += 1
-            guard loss.isFinite else {
-                throw TrainingError(message: "the loss became \(loss) at step \(step); try a lower --lr or --clip-norm")
+            if lastStepSkipped {
+                skippedSteps += 1
+                consecutiveSkips += 1
+                if consecutiveSkips >= options.maxNonFiniteSteps {
+                    throw TrainingError(message: "step \(step): \(lastNonFinite ?? "the loss") not finite for \(consecutiveSkips) "
+                        + "steps in a row (none of them applied; the last checkpoint is untouched); "
+                        + "check the data's scale, or try a lower --lr or --clip-norm")
+                }
+            } else {
+                consecutiveSkips = 0
             }
 
             var validated = false
@@ -164,13 +184,14 @@ public final class Trainer<S: KernelScalar> {
             let rate = Double(step - firstStep) / max(elapsed, 1e-9)
             progress(TrainingProgress(step: step, totalSteps: total, epoch: epoch, loss: loss, validation: lastValidation,
                                       bestValidation: bestValidation, stepsPerSecond: rate,
-                                      secondsRemaining: Double(total - step) / max(rate, 1e-9), validated: validated))
+                                      secondsRemaining: Double(total - step) / max(rate, 1e-9), validated: validated,
+                                      skippedSteps: skippedSteps))
             if stoppedEarly { break }
         }
         if interrupted { try saveCheckpoint(named: "last", withTrainingState: true) }
         return TrainingSummary(stepsRun: step - firstStep, finalStep: step, bestValidation: bestValidation,
                                bestStep: bestStep, stoppedEarly: stoppedEarly, interrupted: interrupted,
-                               seconds: Date().timeIntervalSince(start))
+                               seconds: Date().timeIntervalSince(start), skippedSteps: skippedSteps)
     }
 
     /// One Adam step (forward with tape, backward, clipping, update) on the training sequences
@@ -221,8 +242,19 @@ public final class Trainer<S: KernelScalar> {
                 if w > 0 { S.accumulate(store.gradients, UnsafePointer(workers[w].gradients), count: store.count) }
             }
         }
-        guard loss.isFinite else { return loss }
-        if let clip = options.clipNorm { store.clipGradients(maxNorm: clip) }
+        // A non-finite loss or gradient is not applied: Adam would carry it into every
+        // parameter and moment. (The squared norm is summed in double, so it is finite exactly
+        // when every gradient element is.)
+        let norm = store.gradientNorm()
+        guard loss.isFinite, norm.isFinite else {
+            lastStepSkipped = true
+            lastNonFinite = loss.isFinite ? "the gradient of \(store.firstNonFinite(in: store.gradients) ?? "?")"
+                : "the loss (\(loss))"
+            return loss
+        }
+        lastStepSkipped = false
+        lastNonFinite = nil
+        if let clip = options.clipNorm, norm > clip { store.scaleGradients(by: clip / norm) }
         store.adamStep(learningRate: options.learningRate)
         return loss
     }
@@ -238,8 +270,14 @@ public final class Trainer<S: KernelScalar> {
 
     private func saveCheckpoint(named name: String, withTrainingState: Bool) throws {
         guard let outputDirectory else { return }
+        // Never write a non-finite parameter (skipped steps should make this impossible).
+        if let tensor = model.parameters.firstNonFinite(in: model.parameters.values) {
+            throw TrainingError(message: "step \(step): parameter \(tensor) is not finite; \(name)/ not written")
+        }
         var o = options.asStrings
         o["stale_validations"] = "\(staleValidations)"
+        o["skipped_steps"] = "\(skippedSteps)"
+        o["consecutive_skips"] = "\(consecutiveSkips)"
         if let bestStep { o["best_step"] = "\(bestStep)" }
         let state = TrainingState(step: step, generatorState: Self.mix(options.seed, UInt64(step)),
                                   epoch: step / stepsPerEpoch, bestValidation: bestValidation, options: o)
@@ -254,7 +292,7 @@ public final class Trainer<S: KernelScalar> {
         func number(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "null" } ?? "null" }
         let line = "{\"step\":\(step),\"epoch\":\(step / stepsPerEpoch),\"loss\":\(number(loss)),"
             + "\"valid_fivo\":\(number(validation)),\"best_valid_fivo\":\(number(bestValidation)),"
-            + "\"seconds\":\(number(seconds))}\n"
+            + "\"skipped_steps\":\(skippedSteps),\"seconds\":\(number(seconds))}\n"
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
         }

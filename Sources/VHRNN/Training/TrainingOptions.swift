@@ -25,6 +25,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Data-parallel workers per training step (each takes a share of the batch's sequences);
     /// nil: one per kernel thread. Results are deterministic for a fixed worker count.
     public var workers: Int? = nil
+    /// A step whose loss or gradient is not finite is not applied; after this many such steps
+    /// in a row training stops with an error naming the step and the first non-finite tensor.
+    public var maxNonFiniteSteps = 10
 
     public init() {}
 
@@ -45,6 +48,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let steps { o["steps"] = "\(steps)" }
         if let epochs { o["epochs"] = "\(epochs)" }
         if let patience { o["patience"] = "\(patience)" }
+        o["max_nonfinite_steps"] = "\(maxNonFiniteSteps)"
         return o
     }
 }

@@ -107,6 +107,65 @@ struct TrainerTests {
         #expect(metrics.split(separator: "\n").count >= 3)
     }
 
+    /// Values near 1e30 overflow float (their squares are infinite): batches holding one give a
+    /// non-finite loss. Such steps are skipped, counted and reported; the rest train normally,
+    /// and no NaN or infinity reaches a checkpoint.
+    static func poisoned(_ data: SequenceDataset, sequences: Int) -> SequenceDataset {
+        var train = data.train.inputs
+        for i in 0..<sequences { train[i] = train[i].map { $0 * 1e30 } }
+        return SequenceDataset(name: "poisoned", kind: .real, train: SequenceSplit(dataDim: 2, sequences: train),
+                               valid: data.valid, test: data.test)
+    }
+
+    @Test func nonFiniteStepsAreSkippedAndCounted() throws {
+        let data = Self.poisoned(smallDataset(), sequences: 4)
+        var options = TrainingOptions()
+        options.steps = 30
+        options.validateEvery = 10
+        options.workers = 2
+        options.seed = 5
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try smallModel()
+        let trainer = try Trainer(model: model, dataset: data, options: options, dataSource: "test", outputDirectory: dir)
+        var reported = 0
+        let summary = try trainer.run(progress: { reported = $0.skippedSteps })
+        #expect(summary.finalStep == 30 && summary.skippedSteps > 0 && summary.skippedSteps < 30, "\(summary)")
+        #expect(reported == summary.skippedSteps)
+        #expect(model.parameters.firstNonFinite(in: model.parameters.values) == nil)
+        for name in ["best", "last"] {
+            let loaded = try Checkpoint.load(directory: dir + "/" + name)
+            let store: ParameterStore<Float> = try loaded.makeStore(layout: model.parameters.layout)
+            #expect(store.firstNonFinite(in: store.values) == nil, "\(name)")
+        }
+        let metrics = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8)
+        #expect(metrics.contains("\"skipped_steps\":\(summary.skippedSteps)"), "\(metrics)")
+        // A resumed run carries the count on.
+        let again = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test",
+                                outputDirectory: dir)
+        try again.restore(from: try Checkpoint.load(directory: dir + "/last"))
+        #expect(again.skippedSteps == summary.skippedSteps)
+    }
+
+    @Test func tooManyNonFiniteStepsInARowStopWithTheStep() throws {
+        let data = Self.poisoned(smallDataset(), sequences: 24)  // every batch overflows
+        var options = TrainingOptions()
+        options.steps = 50
+        options.validateEvery = 5
+        options.maxNonFiniteSteps = 4
+        options.workers = 1
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try smallModel()
+        let before = model.parameters.parameterValues
+        let trainer = try Trainer(model: model, dataset: data, options: options, dataSource: "test", outputDirectory: dir)
+        let error = #expect(throws: TrainingError.self) { try trainer.run() }
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("step 4: ") && message.contains("not finite for 4 steps in a row"), "\(message)")
+        #expect(model.parameters.parameterValues == before, "a skipped step changed the parameters")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/last"), "nothing to checkpoint was written")
+    }
+
     @Test func rejectsMismatchedData() throws {
         let data = smallDataset()
         var rng = SplitMix64(seed: 0)
