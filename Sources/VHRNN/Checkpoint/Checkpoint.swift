@@ -370,6 +370,12 @@ public struct Checkpoint {
             guard let values = CheckpointValues(dtype: e.dtype, bytes: e.data) else {
                 throw DataFileError(path: path, location: "tensor \(e.name)", message: "has dtype \(e.dtype.rawValue); expected F32 or F64")
             }
+            // A NaN or infinity in a weight can vanish inside a ReLU and leave a finite-looking
+            // bound: a damaged file is refused, not evaluated.
+            if let index = values.firstNonFiniteIndex {
+                throw DataFileError(path: path, location: "tensor \(e.name)",
+                                    message: "element \(index) is \(values.describe(index)); checkpoint values must be finite")
+            }
             return CheckpointTensor(name: e.name, shape: e.shape, values: values)
         }
     }

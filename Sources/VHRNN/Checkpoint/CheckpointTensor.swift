@@ -12,6 +12,21 @@ public enum CheckpointValues: Sendable, Equatable {
         }
     }
 
+    /// The index of the first NaN or infinity, or nil.
+    public var firstNonFiniteIndex: Int? {
+        switch self {
+        case .float32(let v): return v.firstIndex { !$0.isFinite }
+        case .float64(let v): return v.firstIndex { !$0.isFinite }
+        }
+    }
+
+    func describe(_ index: Int) -> String {
+        switch self {
+        case .float32(let v): return "\(v[index])"
+        case .float64(let v): return "\(v[index])"
+        }
+    }
+
     public var count: Int {
         switch self {
         case .float32(let v): return v.count

@@ -91,7 +91,7 @@ public enum CSVSequenceLoader {
             func index(_ name: String) -> Int? { header.firstIndex(of: name) }
             var seen = Set<String>()
             for name in header where !seen.insert(name).inserted {
-                throw DataFileError(path: path, location: "line \(line)", message: "duplicate column \"\(name)\"")
+                throw DataFileError(path: path, location: "line \(line)", message: "duplicate column \"\(DataFileError.excerpt(name))\"")
             }
             id = index(options.idColumn)
             if needID && id == nil {
@@ -104,7 +104,7 @@ public enum CSVSequenceLoader {
             if let names = options.featureColumns {
                 features = try names.map { name in
                     guard let i = index(name) else {
-                        throw DataFileError(path: path, location: "line \(line)", message: "no feature column \"\(name)\"")
+                        throw DataFileError(path: path, location: "line \(line)", message: "no feature column \"\(DataFileError.excerpt(name))\"")
                     }
                     return (name, i)
                 }
@@ -210,7 +210,7 @@ public enum CSVSequenceLoader {
         case "test": return .test
         default:
             throw DataFileError(path: path, location: "line \(line), column \(column)",
-                                message: "unknown split \"\(value)\" (expected train, valid or test)")
+                                message: "unknown split \"\(DataFileError.excerpt(value))\" (expected train, valid or test)")
         }
     }
 

@@ -99,4 +99,6 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
 public struct DataSourceError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = DataFileError.excerpt(message, limit: 500) }
 }

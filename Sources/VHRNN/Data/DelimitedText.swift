@@ -111,12 +111,12 @@ enum DelimitedText {
     /// would turn them into a NaN loss far from their cause.
     static func number(_ field: String, path: String, line: Int, column: String) throws -> Double {
         guard let value = Double(field) else {
-            let shown = field.isEmpty ? "empty field" : "not a number: \"\(field)\""
+            let shown = field.isEmpty ? "empty field" : "not a number: \"\(DataFileError.excerpt(field))\""
             throw DataFileError(path: path, location: "line \(line), column \(column)", message: shown)
         }
         guard value.isFinite else {
             throw DataFileError(path: path, location: "line \(line), column \(column)",
-                                message: "non-finite value \"\(field)\"")
+                                message: "non-finite value \"\(DataFileError.excerpt(field))\"")
         }
         return value
     }
@@ -125,7 +125,7 @@ enum DelimitedText {
     static func integer(_ field: String, path: String, line: Int, column: String) throws -> Int {
         guard let value = Int(field) else {
             throw DataFileError(path: path, location: "line \(line), column \(column)",
-                                message: "not an integer: \"\(field)\"")
+                                message: "not an integer: \"\(DataFileError.excerpt(field))\"")
         }
         return value
     }

@@ -92,8 +92,16 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable
 
     public init(path: String, location: String? = nil, message: String) {
         self.path = path
-        self.location = location
-        self.message = message
+        self.location = location.map { Self.excerpt($0, limit: 200) }
+        // Bounded whatever the caller quoted: a hostile value must not become a huge message.
+        self.message = Self.excerpt(message, limit: 500)
+    }
+
+    /// `text`, or its first `limit` characters followed by how much was cut — for quoting an
+    /// offending value (a five-million-digit CSV field) in one short line.
+    public static func excerpt(_ text: String, limit: Int = 40) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "… (\(text.count) characters)"
     }
 
     public var description: String {

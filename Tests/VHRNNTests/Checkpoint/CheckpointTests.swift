@@ -457,6 +457,18 @@ private func siblings(of dir: TemporaryDirectory) -> [String] {
         try replace(Checkpoint.configFile) { $0.prefix(20) }
         try expectError(Checkpoint.configFile, "invalid JSON")
 
+        // A NaN or infinity written over a weight or a moment (the last 4 bytes are the last
+        // tensor's last float) is refused, naming the tensor.
+        for (file, bits) in [(Checkpoint.modelFile, Float.nan.bitPattern), (Checkpoint.trainingStateFile, Float.infinity.bitPattern)] {
+            _ = try fresh()
+            try replace(file) { d in
+                var d = d
+                withUnsafeBytes(of: bits.littleEndian) { d.replaceSubrange((d.count - 4)..<d.count, with: $0) }
+                return d
+            }
+            try expectError(file, "checkpoint values must be finite")
+        }
+
         _ = try fresh()
         try replace(Checkpoint.configFile) { d in
             Data(String(decoding: d, as: UTF8.self).replacingOccurrences(of: "\"latentDim\"", with: "\"latent\"").utf8)

@@ -123,6 +123,10 @@ import Testing
         ("sequence,a,split\ns,1,test\n", nil, "no training sequences"),
         ("sequence,a,a\ns,1,2\n", "line 1", "duplicate column"),
         ("sequence\ns\n", "line 1", "no feature columns"),
+        // A hostile value is quoted as a short excerpt, not in full.
+        ("sequence,a\ns," + String(repeating: "9", count: 1_000_000) + "x\n", "line 2, column a",
+         "not a number: \"" + String(repeating: "9", count: 40) + "… (1000001 characters)\""),
+        ("id," + String(repeating: "b", count: 3000) + "\ns,1\n", "line 1", "characters)"),
     ] as [(String, String?, String)])
     func longTableErrors(text: String, location: String?, message: String) throws {
         let dir = try TemporaryDirectory("csv-bad")
@@ -131,7 +135,8 @@ import Testing
         let e = #expect(throws: DataFileError.self) { try CSVSequenceLoader.load(path: dir.file("bad.csv")) }
         #expect(e?.path == dir.file("bad.csv"))
         #expect(e?.location == location)
-        #expect(e?.message.contains(message) == true, "\(String(describing: e))")
+        #expect(e?.message.contains(message) == true, "\(String(describing: e?.description.prefix(300)))")
+        #expect((e?.description.count ?? 0) < 1000, "an error message must be short")
     }
 
     @Test func directoryErrors() throws {
