@@ -7,6 +7,7 @@ run; a mutation must fail every run.
 
     scripts/gradcheck-sweep.py 100                       # cases x seeds 1-100
     scripts/gradcheck-sweep.py 100 --mutations           # mutations x FIVO cases x seeds 1-100
+    scripts/gradcheck-sweep.py 100 --mutations --only dropped-bias
     scripts/gradcheck-sweep.py 100 --jobs 2 --out results/gradcheck-sweep.jsonl
 
 The binary is .build-openmp/release/vhrnn (make build) unless $VHRNN names another.
@@ -16,6 +17,7 @@ import argparse, concurrent.futures as cf, json, os, subprocess, sys, time
 ap = argparse.ArgumentParser()
 ap.add_argument("seeds", type=int)
 ap.add_argument("--mutations", action="store_true")
+ap.add_argument("--only", help="with --mutations: just this mutation")
 ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
 ap.add_argument("--out")
 args = ap.parse_args()
@@ -35,7 +37,7 @@ for model in ["vrnn", "vhrnn"]:
 runs = []
 if args.mutations:
     # Every mutation on the cases it can affect: the ancestor scatter only where resampling happens.
-    for m in ["dropped-ancestor-scatter", "dropped-residual-mean", "dropped-bias"]:
+    for m in [args.only] if args.only else ["dropped-ancestor-scatter", "dropped-residual-mean", "dropped-bias"]:
         for c in cases:
             if c["bound"] == "fivo":
                 runs += [dict(c, mutation=m, seed=s) for s in range(1, args.seeds + 1)]

@@ -7,6 +7,7 @@ public enum GradientMutation: String, CaseIterable, Codable, Sendable {
     case droppedAncestorScatter = "dropped-ancestor-scatter"
     /// The proposal mean is mu_p + dmu_q; its gradient is not added into the prior mean's.
     case droppedResidualMean = "dropped-residual-mean"
-    /// The emission's first bias gets no gradient.
+    /// The emission's output-layer bias gets no gradient. (Its output layer, because a hidden
+    /// layer's bias can carry no gradient at all when every unit of a tiny layer is inactive.)
     case droppedBias = "dropped-bias"
 }

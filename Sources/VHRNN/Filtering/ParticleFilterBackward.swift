@@ -189,9 +189,8 @@ extension ParticleFilter {
                             input0: UnsafePointer(w.targets), input1: nil, dInput0: nil, dInput1: nil, modulation: [],
                             rows: T * B)
         }
-        if mutation == .droppedBias, let bias = model.parameters.layout.tensors.first(where: {
-            $0.name.hasPrefix("emission.") && $0.name.hasSuffix(".bias")
-        }) {
+        if mutation == .droppedBias,
+           let bias = model.parameters.layout.tensor(named: "emission.layer\(c.fcWidths.count).bias") {
             (g + bias.offset).zero(count: bias.count)
         }
     }
