@@ -205,6 +205,15 @@ struct ExperimentReportCommand: ParsableCommand {
                             "Built by `vhrnn experiment report` from the results files in `\(results)/` — every number "
                                 + "below comes from one of them; none is typed by hand.", ""]
             let loaded = try specs.map { try ExperimentSpec.load(path: $0) }
+            // What has run and what remains, spec by spec (the order is the run order).
+            sections += ["## Status", "", "| spec | runs finished | training + evaluation time so far (one core) |", "|---|---|---|"]
+            for spec in loaded {
+                let done = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: results).results()
+                let seconds = done.reduce(0.0) { $0 + $1.trainSeconds + $1.evaluations.reduce(0) { $0 + $1.seconds } }
+                sections.append("| \(spec.title) | \(done.count) of \(spec.runs.count) | "
+                    + (done.isEmpty ? "—" : String(format: "%.1f h", seconds / 3600)) + " |")
+            }
+            sections.append("")
             if let claims {
                 let set = try ClaimSet.load(path: claims, specs: loaded)
                 var results: [String: [ExperimentRunResult]] = [:]
