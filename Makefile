@@ -12,7 +12,7 @@ OPENMP_BUILD := --scratch-path .build-openmp
 TEST_FLAGS   := -Xcc -O2 --disable-xctest
 APT_PACKAGES := libopenblas-dev libomp-dev
 
-.PHONY: all deps build run bench test test-openmp test-dispatch example clean
+.PHONY: all deps build run bench test test-openmp test-dispatch example fuzz clean
 
 all: build
 
@@ -56,5 +56,11 @@ test-dispatch:
 example:
 	cd Examples/FilterDemo && $(SWIFT) run -c release
 
+# Coverage-guided fuzzing of every reader of outside bytes (libFuzzer + AddressSanitizer, the
+# package in Fuzz/): FUZZ_SECONDS per target (default 600), FUZZ_TARGETS to pick (default all).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
 clean:
-	rm -rf .build .build-openmp Examples/FilterDemo/.build
+	rm -rf .build .build-openmp .build-fuzz Examples/FilterDemo/.build

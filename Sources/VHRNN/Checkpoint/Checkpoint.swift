@@ -316,12 +316,7 @@ public struct Checkpoint {
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, path: String) throws -> T {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw DataFileError(path: path, message: "cannot read: \(error.localizedDescription)")
-        }
+        let data = try FileBytes.readData(path: path)
         do {
             return try decoder().decode(type, from: data)
         } catch let error as DecodingError {

@@ -121,13 +121,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     /// Reads and validates a safetensors file.
     public static func read(path: String) throws -> SafeTensorsFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw DataFileError(path: path, message: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(data, path: path)
+        try parse(FileBytes.readData(path: path), path: path)
     }
 
     /// Parses and validates a safetensors image. Checks: the file holds the 8-byte length and

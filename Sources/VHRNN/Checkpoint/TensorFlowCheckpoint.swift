@@ -173,13 +173,11 @@ public struct TensorFlowCheckpoint: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw TensorFlowCheckpointError(.unreadable, path: path, message: "missing index file")
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw TensorFlowCheckpointError(.unreadable, path: path, message: "cannot read: \(error.localizedDescription)")
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.read(path: path) } catch let error as DataFileError {
+            throw TensorFlowCheckpointError(.unreadable, path: path, message: error.message)
         }
-        try self.init(prefix: prefix, indexBytes: [UInt8](data))
+        try self.init(prefix: prefix, indexBytes: bytes)
     }
 
     /// Parses index bytes as if read from `prefix + ".index"` (data shards are looked up next to

@@ -19,17 +19,7 @@ enum DelimitedText {
     /// Loads the whole file, failing with a `DataFileError` naming `path` when it is missing,
     /// a directory, or not UTF-8.
     static func bytes(path: String) throws -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataFileError(path: path, message: "file not found")
-        }
-        guard !isDirectory.boolValue else {
-            throw DataFileError(path: path, message: "is a directory, expected a file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataFileError(path: path, message: "cannot read file")
-        }
-        return [UInt8](data)
+        try FileBytes.read(path: path)
     }
 
     /// Calls `body` for every non-blank line with its 1-based line number and its fields.

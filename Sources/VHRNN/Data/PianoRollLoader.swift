@@ -24,17 +24,9 @@ public enum PianoRollLoader {
     /// - Throws: `DataFileError` naming the file, for unreadable files, pickles the safe reader
     ///   refuses (with the byte offset) and contents that are not piano rolls.
     public static func load(path: String) throws -> SequenceDataset {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw DataFileError(path: path, message: "file not found")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw DataFileError(path: path, message: "cannot read file: \(error.localizedDescription)")
-        }
+        let data = try FileBytes.read(path: path)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try load(pickle: [UInt8](data), name: name, path: path)
+        return try load(pickle: data, name: name, path: path)
     }
 
     /// Reads pickle bytes already in memory; `path` is only used in error messages.

@@ -98,10 +98,23 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable
     }
 
     /// `text`, or its first `limit` characters followed by how much was cut — for quoting an
-    /// offending value (a five-million-digit CSV field) in one short line.
+    /// offending value (a five-million-digit CSV field) in one short line. Control characters
+    /// (a newline inside a quoted field, a NUL) are written as escapes, so the line stays one.
     public static func excerpt(_ text: String, limit: Int = 40) -> String {
-        guard text.count > limit else { return text }
-        return String(text.prefix(limit)) + "… (\(text.count) characters)"
+        let line = oneLine(text)
+        guard line.count > limit else { return line }
+        return String(line.prefix(limit)) + "… (\(line.count) characters)"
+    }
+
+    /// `text` with every control character written as a Swift-style escape (`\n`, `\u{0}`).
+    static func oneLine(_ text: String) -> String {
+        func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            if isControl(s) { out.append(contentsOf: s.escaped(asASCII: false).unicodeScalars) } else { out.append(s) }
+        }
+        return String(out)
     }
 
     public var description: String {

@@ -143,10 +143,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
     /// Reads and checks a spec file; errors name the file and the field.
     public static func load(path: String) throws -> ExperimentSpec {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw DataFileError(path: path, message: "cannot read: \(error.localizedDescription)")
-        }
+        let data = try FileBytes.readData(path: path)
         let spec: ExperimentSpec
         do { spec = try JSONDecoder().decode(ExperimentSpec.self, from: data) } catch let error as DecodingError {
             throw DataFileError(path: path, message: Self.describe(error))

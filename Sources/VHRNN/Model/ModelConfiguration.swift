@@ -137,12 +137,22 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         guard sigmaMin >= 0, sigmaMin.isFinite else {
             throw ConfigurationError(field: "sigmaMin", message: "must be a finite value >= 0, got \(sigmaMin)")
         }
+        // Bounded so that no layer's element count can overflow (2^16 × 2^16 per matrix) and a
+        // hostile config.json cannot ask for billions of layers.
         let limit = 1 << 16
-        for (value, name) in [(dataDim, "dataDim"), (latentDim, "latentDim"), (hiddenDim, "hiddenDim"),
-                              (hyperDim, "hyperDim"), (encodedDim, "encodedDim")] where value > limit {
+        let widths = [(dataDim, "dataDim"), (latentDim, "latentDim"), (hiddenDim, "hiddenDim"), (hyperDim, "hyperDim"),
+                      (encodedDim, "encodedDim"), (omegaHidden, "omegaHidden")]
+            + fcWidths.enumerated().map { ($1, "fcWidths[\($0)]") }
+        for (value, name) in widths where value > limit {
             throw ConfigurationError(field: name, message: "\(value) exceeds the supported maximum \(limit)")
         }
+        guard fcWidths.count <= Self.maximumFCLayers else {
+            throw ConfigurationError(field: "fcWidths", message: "has \(fcWidths.count) layers, more than the supported \(Self.maximumFCLayers)")
+        }
     }
+
+    /// The most hidden layers a fully connected network may have.
+    public static let maximumFCLayers = 64
 
     /// Width of the hyper networks' input u_t.
     var hyperInputDim: Int {

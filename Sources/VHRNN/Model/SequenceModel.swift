@@ -10,10 +10,14 @@ public final class SequenceModel<Scalar: KernelScalar> {
     /// - Parameters:
     ///   - outputBias: the emission's initial output bias, e.g. ``bernoulliOutputBias(frameMean:)``.
     ///   - generator: draws the initial weights.
-    public init(configuration: ModelConfiguration, outputBias: [Double]? = nil,
+    public convenience init(configuration: ModelConfiguration, outputBias: [Double]? = nil,
                 generator: inout some RandomNumberGenerator) throws {
-        self.configuration = configuration
-        architecture = try ModelArchitecture(configuration, outputBias: outputBias)
+        try self.init(architecture: ModelArchitecture(configuration, outputBias: outputBias), generator: &generator)
+    }
+
+    init(architecture: ModelArchitecture, generator: inout some RandomNumberGenerator) throws {
+        self.configuration = architecture.configuration
+        self.architecture = architecture
         guard architecture.layout.count <= Self.maximumParameterCount else {
             throw ConfigurationError(field: "sizes", message: "give \(architecture.layout.count) parameters, more than the supported \(Self.maximumParameterCount)")
         }
@@ -47,8 +51,20 @@ extension SequenceModel {
     /// checkpoint loaded into float32).
     public static func load(checkpoint: LoadedCheckpoint, includeTrainingState: Bool = true) throws
         -> (model: SequenceModel<Scalar>, notes: [String]) {
+        // The config must describe the weights file before anything of its size is allocated: a
+        // config.json that contradicts model.safetensors is refused here, naming config.json.
+        let configPath = checkpoint.directory + "/" + Checkpoint.configFile
+        let architecture: ModelArchitecture
+        do { architecture = try ModelArchitecture(checkpoint.config.model) } catch let error as ConfigurationError {
+            throw DataFileError(path: configPath, location: "model.\(error.field)", message: error.message)
+        }
+        let stored = checkpoint.parameters.reduce(0) { $0 + $1.values.count }
+        guard architecture.layout.count == stored else {
+            throw DataFileError(path: configPath, location: "model",
+                                message: "describes a model of \(architecture.layout.count) parameters, but \(Checkpoint.modelFile) holds \(stored)")
+        }
         var unused = SplitMix64(seed: 0)
-        let model = try SequenceModel(configuration: checkpoint.config.model, generator: &unused)
+        let model = try SequenceModel(architecture: architecture, generator: &unused)
         let notes = try checkpoint.restore(into: model.parameters, includeTrainingState: includeTrainingState)
         return (model, notes)
     }
