@@ -117,6 +117,11 @@ struct DefaultComparison {
                     .map { Self.format($0.evaluations[0].fivo ?? .nan) }.joined(separator: " ")
             }.joined(separator: "; "))
         }
+        let tailed = results.filter { $0.evaluations[0].elboDominatedByTail }.map { "\($0.model) seed \($0.seed)" }
+        if !tailed.isEmpty {
+            print("warning: the ELBO of " + tailed.joined(separator: ", ") + " is dominated by a handful of particles "
+                  + "(the lowest 0.1% carry more than half of it); read FIVO and IWAE, and see `vhrnn log-weights`.")
+        }
         print("On another float path (CPU, OpenBLAS core) single runs move by up to 0.1 nats, the means far less (README).")
         print("The paper's matrices are unpublished and its training far longer: compare the ordering, not the digits.")
     }

@@ -86,6 +86,11 @@ struct EvaluateCommand: ParsableCommand {
                                              "data": source.description, "checkpoint": directory, "seconds": seconds,
                                              "semantics": model.configuration.semantics.rawValue,
                                              "seeds": (0..<repeats).map { seed &+ UInt64($0) }]
+                if let se = result.elboStandardError, let tail = result.elboWithoutTail {
+                    object["elbo_mc_se"] = jsonNumber(se)
+                    object["elbo_without_tail"] = jsonNumber(tail)
+                    object["elbo_dominated_by_tail"] = result.elboDominatedByTail
+                }
                 for b in BoundKind.allCases {
                     guard let s = summary(b) else { continue }
                     object[b.rawValue] = jsonNumber(s.mean)
@@ -102,10 +107,13 @@ struct EvaluateCommand: ParsableCommand {
                     guard let s = summary(b) else { continue }
                     if let se = s.se {
                         print(String(format: "  %@ per step: %.4f ± %.4f (standard error over seeds)", b.rawValue.uppercased(), s.mean, se))
+                    } else if b == .elbo, let mcse = result.elboStandardError {
+                        print(String(format: "  ELBO per step: %.4f ± %.4g (Monte Carlo standard error)", s.mean, mcse))
                     } else {
                         print(String(format: "  %@ per step: %.4f", b.rawValue.uppercased(), s.mean))
                     }
                 }
+                if let warning = elboTailWarning(result) { print("  " + warning) }
                 print(String(format: "  (%.1f s)", seconds))
             }
         } catch let error as ValidationError {

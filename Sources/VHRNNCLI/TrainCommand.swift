@@ -182,10 +182,14 @@ struct TrainCommand: ParsableCommand {
             // (JSONSerialization refuses NaN: a missing or non-finite bound is null.)
             report["test"] = ["elbo": jsonNumber(evaluation.elbo ?? .nan), "iwae": jsonNumber(evaluation.iwae ?? .nan),
                               "fivo": jsonNumber(evaluation.fivo ?? .nan), "particles": testParticles,
-                              "steps": evaluation.steps]
+                              "steps": evaluation.steps, "elbo_mc_se": jsonNumber(evaluation.elboStandardError ?? .nan),
+                              "elbo_without_tail": jsonNumber(evaluation.elboWithoutTail ?? .nan),
+                              "elbo_dominated_by_tail": evaluation.elboDominatedByTail]
             if !json {
-                print(String(format: "test (best validation model, K=%d): ELBO %.4f  IWAE %.4f  FIVO %.4f per step",
-                             testParticles, evaluation.elbo ?? .nan, evaluation.iwae ?? .nan, evaluation.fivo ?? .nan))
+                print(String(format: "test (best validation model, K=%d): ELBO %.4f (± %.3g MC)  IWAE %.4f  FIVO %.4f per step",
+                             testParticles, evaluation.elbo ?? .nan, evaluation.elboStandardError ?? .nan,
+                             evaluation.iwae ?? .nan, evaluation.fivo ?? .nan))
+                if let warning = elboTailWarning(evaluation) { print(warning) }
             }
         }
         if json { printJSON(report) } else {

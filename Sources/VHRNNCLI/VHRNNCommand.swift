@@ -12,7 +12,7 @@ struct VHRNNCommand: ParsableCommand {
             synthetic standard set, compared with the paper's Table 1.
             """,
         subcommands: [TrainCommand.self, EvaluateCommand.self, GenerateSyntheticCommand.self, ParamsCommand.self,
-                      GradcheckCommand.self, DiagnoseCommand.self, SampleCommand.self, ImportFIVOCommand.self,
+                      GradcheckCommand.self, DiagnoseCommand.self, LogWeightsCommand.self, SampleCommand.self, ImportFIVOCommand.self,
                       ExperimentCommand.self],
         defaultSubcommand: TrainCommand.self
     )

@@ -15,6 +15,16 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
         public var steps: Int
         public var sequences: Int
         public var seconds: Double
+        /// The ELBO's Monte Carlo standard error and its value without the lowest 0.1% of
+        /// particles (``SplitEvaluation``); nil in results written before they were recorded.
+        public var elboStandardError: Double?
+        public var elboWithoutTail: Double?
+
+        /// The ELBO is carried by a handful of particles (``SplitEvaluation/elboDominatedByTail``).
+        public var elboDominatedByTail: Bool {
+            guard let elbo, let elboWithoutTail else { return false }
+            return ELBOSpread.dominatedByTail(elbo: elbo, withoutTail: elboWithoutTail)
+        }
 
         /// The per-step value of one bound.
         public func bound(_ kind: BoundKind) -> Double? {
@@ -161,7 +171,8 @@ public struct ExperimentRunner {
             let r = try Evaluator.evaluate(model: model, split: split, particles: e.particles, seed: e.seed ?? 0)
             evaluations.append(.init(id: e.id, data: source, split: e.split ?? .test, particles: e.particles,
                                      seed: e.seed ?? 0, elbo: r.elbo, iwae: r.iwae, fivo: r.fivo, steps: r.steps,
-                                     sequences: r.sequences, seconds: Date().timeIntervalSince(start)))
+                                     sequences: r.sequences, seconds: Date().timeIntervalSince(start),
+                                     elboStandardError: r.elboStandardError, elboWithoutTail: r.elboWithoutTail))
             if shouldStop() { return nil }
         }
         let result = ExperimentRunResult(

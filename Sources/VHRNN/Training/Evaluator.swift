@@ -3,6 +3,19 @@ public struct SplitEvaluation: Codable, Sendable, Equatable {
     public var elbo: Double?
     public var iwae: Double?
     public var fivo: Double?
+    /// The ELBO's Monte Carlo standard error per step (nil without the ELBO; see ``ELBOSpread``).
+    public var elboStandardError: Double?
+    /// The ELBO per step without the lowest 0.1% (at least one) of the split's particle log weights.
+    public var elboWithoutTail: Double?
+    /// How many particles ``elboWithoutTail`` leaves out.
+    public var elboTailCount: Int?
+
+    /// True when the lowest 0.1% of particles carry more than half of the ELBO: the estimate
+    /// says more about a handful of particles than about the model; read IWAE and FIVO instead.
+    public var elboDominatedByTail: Bool {
+        guard let elbo, let elboWithoutTail else { return false }
+        return ELBOSpread.dominatedByTail(elbo: elbo, withoutTail: elboWithoutTail)
+    }
     /// Total time steps in the split.
     public var steps: Int
     public var sequences: Int
@@ -45,17 +58,32 @@ public enum Evaluator {
         for (i, bound) in bounds.enumerated() {
             let settings = FilterSettings(bound: bound, particleCount: particles, criterion: criterion, scheme: scheme)
             var total = 0.0
+            var spread = ELBOSpread()
+            var particleWeights = [Double](repeating: 0, count: particles)
             var start = 0
             while start < order.count {
                 let indices = Array(order[start..<min(start + perBatch, order.count)])
                 let batch = try SequenceBatch<S>(split: split, indices: indices)
                 total += filter.run(batch: batch, settings: settings, seed: seed).bounds.reduce(0, +)
+                if bound == .elbo {
+                    // The ELBO never resamples: the final accumulated log weights are each
+                    // particle's Σ_t log α_t, rows sequence-major.
+                    let w = filter.finalStep().logWeights
+                    for j in 0..<indices.count {
+                        for k in 0..<particles { particleWeights[k] = Double(w[j * particles + k]) }
+                        particleWeights.withUnsafeBufferPointer { spread.add($0) }
+                    }
+                }
                 start += indices.count
                 progress?(i * order.count + start, bounds.count * order.count)
             }
             let perStep = total / Double(result.steps)
             switch bound {
-            case .elbo: result.elbo = perStep
+            case .elbo:
+                result.elbo = perStep
+                result.elboStandardError = spread.standardError(steps: result.steps)
+                result.elboWithoutTail = spread.withoutTail(steps: result.steps)
+                result.elboTailCount = spread.tailCount
             case .iwae: result.iwae = perStep
             case .fivo: result.fivo = perStep
             }
