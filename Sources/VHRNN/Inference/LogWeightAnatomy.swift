@@ -132,16 +132,20 @@ public struct LogWeightAnatomy: Sendable, Equatable {
             _ = filter.run(batch: batch, settings: settings, seed: seed, keepTape: true)
             let t = worstSteps[j][k].step
             let (slab, s) = filter.tapeSlab(t)
+            func standardised(_ value: S, _ mean: S, _ sigma: S) -> Double {
+                let error: Double = abs(Double(value) - Double(mean))
+                return error / Double(sigma)
+            }
             func minimum(_ p: UnsafeMutablePointer<S>, _ width: Int) -> Double {
                 (0..<width).map { Double(p[k * width + $0]) }.min()!
             }
             var emissionError = 0.0, priorError = 0.0
             if c.emission == .gaussian {
                 let x = slab.at(s.target), mu = slab.at(s.emission.outputs[0]), sigma = slab.at(s.emissionSigma)
-                for d in 0..<D { emissionError = max(emissionError, abs(Double(x[k * D + d]) - Double(mu[k * D + d])) / Double(sigma[k * D + d])) }
+                for d in 0..<D { emissionError = max(emissionError, standardised(x[k * D + d], mu[k * D + d], sigma[k * D + d])) }
             }
             let z = slab.at(s.z), priorMean = slab.at(s.prior.outputs[0]), priorSigma = slab.at(s.priorSigma)
-            for i in 0..<Z { priorError = max(priorError, abs(Double(z[k * Z + i]) - Double(priorMean[k * Z + i])) / Double(priorSigma[k * Z + i])) }
+            for i in 0..<Z { priorError = max(priorError, standardised(z[k * Z + i], priorMean[k * Z + i], priorSigma[k * Z + i])) }
             out.worst.append(Particle(
                 sequence: j, particle: k, logWeight: entry.weight,
                 logPrior: sums[j][k].prior, logLikelihood: sums[j][k].likelihood, logProposal: sums[j][k].proposal,
