@@ -12,7 +12,7 @@ OPENMP_BUILD := --scratch-path .build-openmp
 TEST_FLAGS   := -Xcc -O2 --disable-xctest
 APT_PACKAGES := libopenblas-dev libomp-dev
 
-.PHONY: all deps build run bench test test-openmp test-dispatch example fuzz clean
+.PHONY: all deps build run bench test test-openmp test-dispatch example fuzz test-sanitize clean
 
 all: build
 
@@ -56,6 +56,11 @@ test-dispatch:
 example:
 	cd Examples/FilterDemo && $(SWIFT) run -c release
 
+# The suite under AddressSanitizer (+ UBSan on the C kernels) and the parallel code under
+# ThreadSanitizer, each on both backends (scripts/test-sanitize.sh; about an hour on 2 cores).
+test-sanitize: deps
+	scripts/test-sanitize.sh $(SANITIZERS)
+
 # Coverage-guided fuzzing of every reader of outside bytes (libFuzzer + AddressSanitizer, the
 # package in Fuzz/): FUZZ_SECONDS per target (default 600), FUZZ_TARGETS to pick (default all).
 FUZZ_SECONDS ?= 600
@@ -63,4 +68,4 @@ fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
-	rm -rf .build .build-openmp .build-fuzz Examples/FilterDemo/.build
+	rm -rf .build .build-openmp .build-fuzz .build-asan .build-asan-openmp .build-tsan .build-tsan-openmp Examples/FilterDemo/.build
