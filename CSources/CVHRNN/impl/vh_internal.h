@@ -13,6 +13,13 @@
 
 // Run-time dispatch of hot loops: clang emits an AVX-512 (x86-64-v4), an AVX2+FMA (v3) and a
 // baseline copy and an ifunc picks one at load time (DESIGN §8; no -march needed). ELF only.
+// Not under ThreadSanitizer: it instruments the ifunc resolvers, which run during relocation
+// before its runtime exists (a segfault at load), so a TSan build has the baseline copy only.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) && !defined(VH_NO_CLONES)
+#define VH_NO_CLONES 1
+#endif
+#endif
 #if defined(__x86_64__) && defined(__clang__) && defined(__ELF__) && !defined(VH_NO_CLONES)
 #define VH_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

@@ -232,5 +232,7 @@ public struct FIVOImportError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The checkpoint is fine but its Bernoulli emission needs the training-frame mean.
     public var needsTrainingData = false
-    public var description: String { "\(checkpoint): \(variable): \(message)" }
+    public var description: String {
+        "\(checkpoint): \(DataFileError.excerpt(variable, limit: 200)): \(DataFileError.excerpt(message, limit: 500))"
+    }
 }

@@ -845,18 +845,7 @@ private func quoted(_ name: String) -> String {
 private func quoted(_ key: [UInt8]) -> String { quoted(String(decoding: key, as: UTF8.self)) }
 
 /// `text` with control characters and line/paragraph separators written as `\u{…}`.
-private func escapingControlCharacters(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        let v = scalar.value
-        if v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029 {
-            out += "\\u{" + String(v, radix: 16) + "}"
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
-}
+private func escapingControlCharacters(_ text: String) -> String { DataFileError.oneLine(text) }
 
 private func hex32(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)

@@ -210,17 +210,35 @@ public enum HTSensorLoader {
     static func windows(of rec: Recording, id: Int, options: Options) -> [(Window, [Double])] {
         guard let first = rec.seconds.first, let last = rec.seconds.last else { return [] }
         let frames = options.windowSeconds / options.downsample
+        let stride = Double(options.strideSeconds), gap = options.maxGapSeconds
         var out: [(Window, [Double])] = []
-        var w = 0
-        while first + Double(w * options.strideSeconds + options.windowSeconds - 1) <= last + 0.5 {
-            let start = first + Double(w * options.strideSeconds)
+        // Window starts are first + w·stride, in Double: a hostile file's timestamps can span
+        // 1e300 s. After a frame target with no reading within the gap, every window starting
+        // inside that gap fails at its first frame, so the loop jumps past them: its work is
+        // bounded by the readings, not by the time span (found by fuzzing: a timestamp of
+        // −99861111 h made 1.8e10 windows).
+        var w = 0.0
+        var deadZone: (from: Double, to: Double)?
+        while first + w * stride + Double(options.windowSeconds - 1) <= last + 0.5 {
+            let start = first + w * stride
+            if let zone = deadZone, start > zone.from, start < zone.to {
+                w = max(w + 1, ((zone.to - first) / stride).rounded(.up))
+                continue
+            }
             var seq: [Double] = []
             seq.reserveCapacity(frames * 11)
             var ok = true
             for j in 0..<frames {
                 let target = start + Double(j * options.downsample)
                 let k = nearest(rec.seconds, target)
-                if abs(rec.seconds[k] - target) > options.maxGapSeconds { ok = false; break }
+                if abs(rec.seconds[k] - target) > gap {
+                    ok = false
+                    // The first reading after the target; none: no later window can succeed.
+                    let next = rec.seconds[k] > target ? k : k + 1
+                    guard next < rec.seconds.count else { return out }
+                    deadZone = (target, rec.seconds[next] - gap)
+                    break
+                }
                 let row = rec.rows[(k * 11)..<(k * 11 + 11)]
                 seq += options.includeTime ? row : row.dropFirst()
             }

@@ -22,6 +22,7 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
             let hex = String(opcodeByte, radix: 16, uppercase: true)
             text += " (0x\(hex.count < 2 ? "0" + hex : hex))"
         }
-        return text + ": \(message)"
+        // The message may quote names from the stream (a global's module and name).
+        return text + ": " + DataFileError.excerpt(message, limit: 500)
     }
 }

@@ -106,13 +106,17 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable
         return String(line.prefix(limit)) + "… (\(line.count) characters)"
     }
 
-    /// `text` with every control character written as a Swift-style escape (`\n`, `\u{0}`).
+    /// `text` with control characters and the line/paragraph separators written as `\u{…}`
+    /// (a newline becomes `\u{a}`): every error message of the library goes through this, so
+    /// one error stays one line whatever a hostile file put in the value it quotes.
     static func oneLine(_ text: String) -> String {
-        func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        func breaksLines(_ s: Unicode.Scalar) -> Bool {
+            s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+        }
+        guard text.unicodeScalars.contains(where: breaksLines) else { return text }
         var out = String.UnicodeScalarView()
         for s in text.unicodeScalars {
-            if isControl(s) { out.append(contentsOf: s.escaped(asASCII: false).unicodeScalars) } else { out.append(s) }
+            if breaksLines(s) { out.append(contentsOf: ("\\u{" + String(s.value, radix: 16) + "}").unicodeScalars) } else { out.append(s) }
         }
         return String(out)
     }

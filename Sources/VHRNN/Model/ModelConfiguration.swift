@@ -171,5 +171,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
     public var field: String
     public var message: String
-    public var description: String { "invalid model configuration: \(field) \(message)" }
+    public var description: String {
+        "invalid model configuration: \(DataFileError.excerpt(field, limit: 100)) \(DataFileError.excerpt(message, limit: 500))"
+    }
 }

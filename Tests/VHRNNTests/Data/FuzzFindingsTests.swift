@@ -9,13 +9,14 @@ import Testing
     /// one-line error became two. Control characters in quoted values are now escaped.
     @Test func quotedValuesWithControlCharactersStayOnOneLine() {
         let e = #expect(throws: DataSourceError.self) { try DataSource(parsing: "s\nnthet\u{E5}ic") }
-        #expect(e?.description.contains("s\\nnthet\u{E5}ic") == true, "\(e?.description ?? "")")
+        #expect(e?.description.contains("s\\u{a}nthet\u{E5}ic") == true, "\(e?.description ?? "")")
         #expect(e?.description.contains("\n") == false)
         let f = DataFileError(path: "x.csv", location: "line 2, column \"a\tb\"", message: "not a number: \"1\r\n2\u{0}\"")
         #expect(!f.description.contains(where: { $0.isNewline }))
-        #expect(f.description.contains(#""1\r\n2\0""#), "\(f.description)")
-        #expect(f.location == #"line 2, column "a\tb""#)
-        #expect(DataFileError.excerpt(String(repeating: "\n", count: 100), limit: 10) == String(repeating: "\\n", count: 5) + "… (200 characters)")
+        #expect(f.description.contains(#""1\u{d}\u{a}2\u{0}""#), "\(f.description)")
+        #expect(f.location == #"line 2, column "a\u{9}b""#)
+        #expect(DataFileError.excerpt(String(repeating: "\n", count: 100), limit: 10) == #"\u{a}\u{a}"# + "… (500 characters)")
+        #expect(DataFileError.oneLine("a\u{2028}b") == #"a\u{2028}b"#)
     }
 
     /// csv-table, csv-folder, stock, ht-sensor, tf-checkpoint, synthetic-folder, experiment-spec,
@@ -54,5 +55,38 @@ import Testing
         #expect(throws: DataFileError(path: "/dev/null", message: "is not a regular file")) { try FileBytes.read(path: "/dev/null") }
         try dir.write("tf.index", "")
         #expect(throws: TensorFlowCheckpointError.self) { try TensorFlowCheckpoint(prefix: dir.file("tf")) }
+    }
+
+    /// pickle: a STACK_GLOBAL whose module name holds a newline ("numpy\n_O"): the
+    /// PickleError quoted it raw over two lines. Its message is now escaped and bounded.
+    @Test func pickleErrorsQuotingNamesStayOnOneLine() {
+        let bytes: [UInt8] = [0x80, 4, 0x8C, 8] + Array("numpy\n_O".utf8) + [0x8C, 1, UInt8(ascii: "x"), 0x93, UInt8(ascii: ".")]
+        let e = #expect(throws: PickleError.self) { try SafePickleReader.parse(bytes) }
+        #expect(e?.description.contains("\n") == false, "\(e?.description ?? "")")
+        #expect(e?.description.contains(#"numpy\u{a}_O"#) == true, "\(e?.description ?? "")")
+        let long = PickleError(opcode: "GLOBAL", opcodeByte: nil, offset: 0, message: String(repeating: "y", count: 100_000))
+        #expect(long.description.count < 700)
+    }
+
+    /// ht-sensor: one reading at −99861111 h stretched an induction over 3.6e11 s, and the
+    /// windowing walked all 1.8e10 window starts in between (a timeout). It now jumps over the
+    /// starts that must fail, so its work is bounded by the readings.
+    @Test(.timeLimit(.minutes(1))) func aHugeTimeSpanDoesNotHang() throws {
+        let dir = try TemporaryDirectory("fuzz-ht")
+        defer { dir.remove() }
+        try dir.write(HTSensorLoader.metadataFile, HTSensorFixture.metadataText(ids: [0, 1]))
+        let dense = (0..<12).map { Double($0) * 5 + 3600 }
+        var text = HTSensorFixture.datasetText(samples: [(0, dense), (1, dense)])
+        // Induction 1's first reading moved to −99861111 h (the fixture writes hours − 1).
+        let first = String(format: "%.8f", (dense[0] - 3600) / 3600)
+        text = text.replacingOccurrences(of: "1  " + first, with: "1  -99861111")
+        try dir.write(HTSensorLoader.datasetFile, text)
+        var options = HTSensorLoader.Options()
+        options.windowSeconds = 40
+        options.strideSeconds = 20
+        options.downsample = 4
+        let (_, windows) = try HTSensorLoader.loadWithWindows(directory: dir.path, options: options)
+        let all = windows.values.flatMap { $0 }
+        #expect(all.contains { $0.inductionID == 0 } && all.contains { $0.inductionID == 1 })
     }
 }
