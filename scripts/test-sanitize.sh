@@ -33,6 +33,8 @@ run() {  # run NAME SCRATCH OPENMP(0|1) SANITIZER-FLAGS... -- TEST-ARGS...
   [ "$status" = 0 ] && [ "$reports" = 0 ] || { grep -E -A12 "ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|✘" "$log" | head -60; return 1; }
 }
 
+# CLI tests run the sanitized binary: give each command more time than its usual timeout.
+export VHRNN_TEST_TIMEOUT_SCALE=${VHRNN_TEST_TIMEOUT_SCALE:-6}
 failed=0
 for kind in $KINDS; do
   case $kind in

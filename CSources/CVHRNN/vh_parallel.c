@@ -3,6 +3,7 @@
 // OpenMP when built with VH_USE_OPENMP (the Makefile's opt-in build), libdispatch otherwise
 // (no compiler flags needed, so the package stays usable as a versioned dependency).
 // Swift's clang ships no omp.h, so the few OpenMP entry points used are declared here.
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,7 +22,9 @@ void dispatch_apply_f(size_t iterations, struct dispatch_queue_s *queue, void *c
                       void (*work)(void *context, size_t iteration));
 #endif
 
-static int vh_thread_override = 0;
+// Read by every kernel call, from any thread, and set by vh_set_thread_count: relaxed atomics
+// (plain loads and stores on x86 and arm64; no data race in the C11 sense, which TSan flagged).
+static _Atomic int vh_thread_override = 0;
 
 static int vh_default_threads(void) {
     const char *env = getenv("VHRNN_THREADS");
@@ -35,16 +38,21 @@ static int vh_default_threads(void) {
 }
 
 // The default is computed once: sysconf reads /sys on every call (~7 us), far more than the
-// small kernels it would gate. A benign race: every thread computes the same value.
-static int vh_cached_default_threads = 0;
+// small kernels it would gate. Threads that race to fill it all compute the same value.
+static _Atomic int vh_cached_default_threads = 0;
 
 int vh_thread_count(void) {
-    if (vh_thread_override > 0) return vh_thread_override;
-    if (vh_cached_default_threads == 0) vh_cached_default_threads = vh_default_threads();
-    return vh_cached_default_threads;
+    int override = atomic_load_explicit(&vh_thread_override, memory_order_relaxed);
+    if (override > 0) return override;
+    int cached = atomic_load_explicit(&vh_cached_default_threads, memory_order_relaxed);
+    if (cached == 0) {
+        cached = vh_default_threads();
+        atomic_store_explicit(&vh_cached_default_threads, cached, memory_order_relaxed);
+    }
+    return cached;
 }
 
-void vh_set_thread_count(int n) { vh_thread_override = n > 0 ? n : 0; }
+void vh_set_thread_count(int n) { atomic_store_explicit(&vh_thread_override, n > 0 ? n : 0, memory_order_relaxed); }
 
 const char *vh_parallel_backend(void) {
 #ifdef VH_USE_OPENMP

@@ -56,6 +56,13 @@ struct CLITests {
         }
     }
 
+    /// Multiplies every command's timeout: `VHRNN_TEST_TIMEOUT_SCALE` (scripts/test-sanitize.sh
+    /// sets it, since a sanitized binary on a loaded machine runs many times slower).
+    static let timeoutScale: Double = {
+        let text = ProcessInfo.processInfo.environment["VHRNN_TEST_TIMEOUT_SCALE"] ?? ""
+        return Double(text).map { max(1, $0) } ?? 1
+    }()
+
     /// Runs `vhrnn args...` in `directory`, with stdout and stderr captured in files (no pipe
     /// can fill up), killed after `timeout` seconds (a hang fails the test instead of blocking).
     static func run(_ args: [String], in directory: String? = nil, timeout: TimeInterval = 60) throws -> Result {
@@ -76,7 +83,7 @@ struct CLITests {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout * Self.timeoutScale)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         let timedOut = process.isRunning
         if timedOut {
@@ -88,7 +95,7 @@ struct CLITests {
         let result = Result(status: process.terminationStatus, exited: process.terminationReason == .exit,
                             stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
                             stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
-        #expect(!timedOut, "vhrnn \(args.joined(separator: " ")) did not finish within \(timeout) s")
+        #expect(!timedOut, "vhrnn \(args.joined(separator: " ")) did not finish within \(timeout * Self.timeoutScale) s")
         return result
     }
 
