@@ -316,39 +316,7 @@ public struct Checkpoint {
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, path: String) throws -> T {
-        let data = try FileBytes.readData(path: path)
-        do {
-            return try decoder().decode(type, from: data)
-        } catch let error as DecodingError {
-            throw DataFileError(path: path, location: location(of: error), message: describe(error))
-        } catch {
-            throw DataFileError(path: path, message: "invalid JSON: \(error.localizedDescription)")
-        }
-    }
-
-    private static func location(of error: DecodingError) -> String? {
-        let path: [any CodingKey]
-        switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
-        @unknown default: return nil
-        }
-        var parts: [String] = []
-        for key in path {
-            if let i = key.intValue { parts.append("[\(i)]") } else { parts.append((parts.isEmpty ? "" : ".") + key.stringValue) }
-        }
-        return parts.isEmpty ? nil : parts.joined()
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, _): return "missing field \"\(key.stringValue)\""
-        case .typeMismatch(let type, let c): return "expected \(type): \(c.debugDescription)"
-        case .valueNotFound(let type, let c): return "missing \(type) value: \(c.debugDescription)"
-        case .dataCorrupted(let c):
-            let underlying = c.underlyingError.map { " (\($0.localizedDescription))" } ?? ""
-            return "invalid JSON: \(c.debugDescription)\(underlying)"
-        @unknown default: return "\(error)"
-        }
+        try JSONFile.decode(type, path: path, decoder: decoder())
     }
 
     private static func checkFormat(_ file: SafeTensorsFile, expected: String, path: String) throws {

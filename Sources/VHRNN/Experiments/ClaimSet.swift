@@ -49,11 +49,7 @@ public struct ClaimSet: Codable, Sendable, Equatable {
 
     /// Reads a claims file and checks every reference against the given specs (by name).
     public static func load(path: String, specs: [ExperimentSpec]) throws -> ClaimSet {
-        let data = try FileBytes.readData(path: path)
-        let set: ClaimSet
-        do { set = try JSONDecoder().decode(ClaimSet.self, from: data) } catch let error as DecodingError {
-            throw DataFileError(path: path, message: ExperimentSpec.describe(error))
-        }
+        let set = try JSONFile.decode(ClaimSet.self, path: path)
         try set.validate(path: path, specs: specs)
         return set
     }

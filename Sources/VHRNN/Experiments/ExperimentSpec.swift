@@ -143,11 +143,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
     /// Reads and checks a spec file; errors name the file and the field.
     public static func load(path: String) throws -> ExperimentSpec {
-        let data = try FileBytes.readData(path: path)
-        let spec: ExperimentSpec
-        do { spec = try JSONDecoder().decode(ExperimentSpec.self, from: data) } catch let error as DecodingError {
-            throw DataFileError(path: path, message: Self.describe(error))
-        }
+        let spec = try JSONFile.decode(ExperimentSpec.self, path: path)
         try spec.validate(path: path)
         return spec
     }
@@ -206,18 +202,6 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         }
         if let lr = t.learningRate, !(lr > 0 && lr.isFinite) { throw fail("training.learningRate", "must be positive") }
         if t.steps == nil && t.epochs == nil { throw fail("training", "give steps or epochs") }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let c): return "\(path(c).isEmpty ? "" : path(c) + ".")\(key.stringValue): missing"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
-            return "\(path(c).isEmpty ? "file" : path(c)): \(c.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 
     /// Every (model, seed) pair, in run order (seed-major, so a partial run covers every model).
