@@ -117,13 +117,19 @@ struct TrainerTests {
                                valid: data.valid, test: data.test)
     }
 
+    /// Training options of the two non-finite tests.
+    static func overflowOptions(steps: Int, validateEvery: Int, workers: Int) -> TrainingOptions {
+        var options = TrainingOptions()
+        options.steps = steps
+        options.validateEvery = validateEvery
+        options.workers = workers
+        options.seed = 5
+        return options
+    }
+
     @Test func nonFiniteStepsAreSkippedAndCounted() throws {
         let data = Self.poisoned(smallDataset(), sequences: 4)
-        var options = TrainingOptions()
-        options.steps = 30
-        options.validateEvery = 10
-        options.workers = 2
-        options.seed = 5
+        let options = Self.overflowOptions(steps: 30, validateEvery: 10, workers: 2)
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try smallModel()
@@ -149,11 +155,8 @@ struct TrainerTests {
 
     @Test func tooManyNonFiniteStepsInARowStopWithTheStep() throws {
         let data = Self.poisoned(smallDataset(), sequences: 24)  // every batch overflows
-        var options = TrainingOptions()
-        options.steps = 50
-        options.validateEvery = 5
+        var options = Self.overflowOptions(steps: 50, validateEvery: 5, workers: 1)
         options.maxNonFiniteSteps = 4
-        options.workers = 1
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try smallModel()
