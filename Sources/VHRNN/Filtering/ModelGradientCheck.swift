@@ -125,7 +125,15 @@ public enum ModelGradientCheck {
         var report = Report(maxRelativeError: 0, parametersChecked: 0, parametersSkipped: 0,
                             resamplingEvents: result.resamplingEvents, worstParameter: "", remeasured: 0,
                             remeasuredAgreed: 0, failures: 0, remeasureDetail: "")
-        var worstFirstPass = 0.0
+        // The one re-measurement the report describes: the worst failure if any (by its
+        // re-measured error), else the agreement whose first-pass error was largest.
+        var described: (failed: Bool, error: Double)?
+        func describe(_ detail: String, failed: Bool, error: Double) {
+            let error = error.isNaN ? .infinity : error
+            if let current = described, failed == current.failed ? !(error > current.error) : current.failed { return }
+            report.remeasureDetail = detail
+            described = (failed, error)
+        }
         for tensor in store.layout.tensors {
             for j in 0..<tensor.count {
                 let i = tensor.offset + j
@@ -148,16 +156,13 @@ public enum ModelGradientCheck {
                            ?? "no re-measurement (a ReLU kink within every step size)")
                     if let r, r.agrees {
                         report.remeasuredAgreed += 1
+                        describe(detail, failed: false, error: error)
                         error = r.relativeError
                         shown = r.numeric
-                        if !(error <= worstFirstPass) && report.failures == 0 { report.remeasureDetail = detail }
-                        worstFirstPass = max(worstFirstPass, relativeError(analytic[i], numeric))
                     } else {
-                        if report.failures == 0 || !(r?.relativeError ?? .infinity <= report.maxRelativeError) {
-                            report.remeasureDetail = detail
-                        }
                         report.failures += 1
                         error = r?.relativeError ?? error
+                        describe(detail, failed: true, error: error)
                     }
                 }
                 if !(error <= report.maxRelativeError) {
