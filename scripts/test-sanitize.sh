@@ -13,7 +13,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 KINDS=${*:-address thread}
-TSAN_FILTER='KernelValueTests|KernelGradientTests|BoundTests|BookkeepingTests|TrainerTests|InferenceSamplingTests|LogWeightAnatomyTests'
+TSAN_FILTER='KernelValueTests|KernelGradientTests|BoundTests|BookkeepingTests|TrainerTests|InferenceSamplingTests|InferenceDiagnosticsTests|LogWeightAnatomyTests|ModelGradientTests|StepSemanticsTests|ResamplingSchemeTests'
 ARCHER=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | tail -1 || true)
 mkdir -p results
 
