@@ -20,7 +20,8 @@ mkdir -p results
 run() {  # run NAME SCRATCH OPENMP(0|1) SANITIZER-FLAGS... -- TEST-ARGS...
   name=$1 scratch=$2 openmp=$3; shift 3
   flags=""; while [ "$1" != "--" ]; do flags="$flags $1"; shift; done; shift
-  log=$scratch.log
+  mkdir -p "$scratch"
+  log=$scratch/sanitize-test.log
   echo "== $name: building and testing in $scratch (log $log)"
   start=$(date +%s)
   status=0
