@@ -163,6 +163,9 @@ public enum HTSensorLoader {
         var rows: [Double] = []
     }
 
+    /// The largest |time| in hours a reading may have.
+    static let maximumHours = 1e6
+
     static func readRecordings(path: String, knownIDs: Set<Int>, metadataPath: String) throws -> [Int: Recording] {
         var sawHeader = false
         var recs: [Int: Recording] = [:]
@@ -193,7 +196,15 @@ public enum HTSensorLoader {
             for j in 1..<f.count {
                 rec.rows.append(try DelimitedText.number(f[j], path: path, line: line, column: datasetHeader[j]))
             }
-            rec.seconds.append(rec.rows[rec.rows.count - 11] * 3600)
+            let hours = rec.rows[rec.rows.count - 11]
+            // Hours from the induction's t0 (the real file spans about −1…+3). Beyond ±1e6 h
+            // adding a stride of seconds no longer moves a window start in Double — the
+            // windowing would repeat one window forever (found by fuzzing: −1e122 h).
+            guard abs(hours) <= maximumHours else {
+                throw DataFileError(path: path, location: "line \(line), column time",
+                                    message: "\(hours) h is outside ±\(Int(maximumHours)) h of the induction's start")
+            }
+            rec.seconds.append(hours * 3600)
             recs[id] = rec
         }
         guard sawHeader else { throw DataFileError(path: path, message: "empty file") }

@@ -70,16 +70,18 @@ import Testing
 
     /// ht-sensor: one reading at −99861111 h stretched an induction over 3.6e11 s, and the
     /// windowing walked all 1.8e10 window starts in between (a timeout). It now jumps over the
-    /// starts that must fail, so its work is bounded by the readings.
+    /// starts that must fail, so its work is bounded by the readings. (Such a time is now
+    /// refused outright, below; −999999 h, just inside the bound, still spans 3.6e9 s — 1.8e8
+    /// window starts without the jump.)
     @Test(.timeLimit(.minutes(1))) func aHugeTimeSpanDoesNotHang() throws {
         let dir = try TemporaryDirectory("fuzz-ht")
         defer { dir.remove() }
         try dir.write(HTSensorLoader.metadataFile, HTSensorFixture.metadataText(ids: [0, 1]))
         let dense = (0..<12).map { Double($0) * 5 + 3600 }
         var text = HTSensorFixture.datasetText(samples: [(0, dense), (1, dense)])
-        // Induction 1's first reading moved to −99861111 h (the fixture writes hours − 1).
+        // Induction 1's first reading moved to −999999 h (the fixture writes hours − 1).
         let first = String(format: "%.8f", (dense[0] - 3600) / 3600)
-        text = text.replacingOccurrences(of: "1  " + first, with: "1  -99861111")
+        text = text.replacingOccurrences(of: "1  " + first, with: "1  -999999")
         try dir.write(HTSensorLoader.datasetFile, text)
         var options = HTSensorLoader.Options()
         options.windowSeconds = 40
@@ -88,5 +90,21 @@ import Testing
         let (_, windows) = try HTSensorLoader.loadWithWindows(directory: dir.path, options: options)
         let all = windows.values.flatMap { $0 }
         #expect(all.contains { $0.inductionID == 0 } && all.contains { $0.inductionID == 1 })
+    }
+
+    /// ht-sensor (rerun after the fix above): a reading at −1e122 h. Adding a 20-s stride to
+    /// −3.6e125 s changes nothing in Double, so every window started at the same instant, every
+    /// frame found that one reading, and windows were appended until memory ran out. Times
+    /// beyond ±1e6 h are now refused, naming the line.
+    @Test(.timeLimit(.minutes(1))) func anAstronomicalTimestampIsRefused() throws {
+        let dir = try TemporaryDirectory("fuzz-ht")
+        defer { dir.remove() }
+        try dir.write(HTSensorLoader.metadataFile, HTSensorFixture.metadataText(ids: [3]))
+        let dense = (0..<12).map { Double($0) * 5 + 3600 }
+        let first = String(format: "%.8f", (dense[0] - 3600) / 3600)
+        let text = HTSensorFixture.datasetText(samples: [(3, dense)]).replacingOccurrences(of: "3  " + first, with: "3  -1e+122")
+        try dir.write(HTSensorLoader.datasetFile, text)
+        let e = #expect(throws: DataFileError.self) { try HTSensorLoader.load(directory: dir.path) }
+        #expect(e?.location == "line 2, column time" && e?.message.contains("outside") == true, "\(e?.description ?? "")")
     }
 }
