@@ -362,6 +362,26 @@ struct CLITests {
         #expect(evaluation["steps"] as? Int == 100 * 100)
         let elbo = try #require(Self.number(evaluation, "elbo")), iwae = try #require(Self.number(evaluation, "iwae"))
         #expect(elbo.isFinite && iwae.isFinite)
+        let mcse = try #require(Self.number(evaluation, "elbo_mc_se"))
+        #expect(mcse > 0 && Self.number(evaluation, "elbo_without_tail")?.isFinite == true)
+        #expect(evaluation["elbo_dominated_by_tail"] is Bool)
+        let evaluated = try Self.succeed(["evaluate", "--checkpoint", "run", "--particles", "4"], in: cwd)
+        #expect(evaluated.stdout.contains("(Monte Carlo standard error)"), "\(evaluated.stdout)")
+
+        // log-weights: the same ELBO and standard error as evaluate (same noise; the float model's
+        // weights are accumulated in float by the filter, the three terms summed in double by the
+        // anatomy, hence the float-rounding tolerance), and the worst particles
+        let anatomy = try Self.succeed(["log-weights", "--checkpoint", "run", "--particles", "4", "--worst", "3", "--json"],
+                                       in: cwd).json()
+        #expect(abs((Self.number(anatomy, "elbo") ?? .nan) - elbo) <= 1e-6 * abs(elbo))
+        #expect(abs((Self.number(anatomy, "elboStandardError") ?? .nan) - mcse) <= 1e-3 * mcse)
+        let worst = try #require(anatomy["worst"] as? [[String: Any]])
+        #expect(worst.count == 3 && worst.allSatisfy { ["emission", "prior", "proposal"].contains($0["dominantTerm"] as? String ?? "") })
+        #expect(anatomy["particleSteps"] as? Int == 4 * 100 * 100)
+        let table = try Self.succeed(["log-weights", "--checkpoint", "run", "--particles", "2", "--worst", "2"], in: cwd)
+        #expect(table.stdout.contains("Monte Carlo standard error") && table.stdout.contains("lowest log weights"))
+        try Self.fail(["log-weights", "--checkpoint", "run", "--particles", "0"], mentioning: "--particles", in: cwd)
+        try Self.fail(["log-weights", "--checkpoint", "/nonexistent"], mentioning: "/nonexistent", in: cwd)
 
         // diagnose: CSV, SVG with switch markers, JSON arrays
         let diagnosis = try Self.succeed(["diagnose", "--checkpoint", "run", "--sequence", "3", "--out", "diag/",
