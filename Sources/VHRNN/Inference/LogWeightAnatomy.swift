@@ -126,10 +126,14 @@ public struct LogWeightAnatomy: Sendable, Equatable {
         out.tailCount = spread.tailCount
 
         // Describe the worst particles: rerun their sequence and read their worst step.
+        // Lowest first; consecutive entries from one sequence share one taped pass.
+        var taped: Int?
         for entry in spread.lowest(keep) {
             let j = entry.sequence, k = entry.particle
-            let batch = try SequenceBatch<S>(split: split, indices: [j])
-            _ = filter.run(batch: batch, settings: settings, seed: seed, keepTape: true)
+            if taped != j {
+                _ = filter.run(batch: try SequenceBatch<S>(split: split, indices: [j]), settings: settings, seed: seed, keepTape: true)
+                taped = j
+            }
             let t = worstSteps[j][k].step
             let (slab, s) = filter.tapeSlab(t)
             func standardised(_ value: S, _ mean: S, _ sigma: S) -> Double {
