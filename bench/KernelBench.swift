@@ -349,19 +349,6 @@ private func logsumexpCase(b: Int, k: Int) -> BenchCase {
         pool: p)
 }
 
-private func logEssCase(b: Int, k: Int) -> BenchCase {
-    let p = BufferPool(seed: seed("log_ess", b, k))
-    let w = p.uniform(b * k, -10, 0)
-    let out = p.output(b)
-    let B = Int32(b), K = Int32(k)
-    let bk = f(b) * f(k)
-    return BenchCase(
-        kernel: "log_ess", n: b * k, dims: "B=\(b) K=\(k)",
-        fwd: Direction(run: { reps in repeatCalls(reps) { vh_log_ess_f32(out, w, B, K) } },
-                       flops: 10 * bk, bytes: 4 * (bk + f(b))),
-        bwd: nil, pool: p)
-}
-
 // ---- optimiser ------------------------------------------------------------------------------
 
 private let paramCount = 40_000  // ~ the paper's JSB VHRNN sizes (24k-39k parameters)
@@ -461,8 +448,6 @@ func allKernels() -> [KernelSpec] {
                    cases: perRows(hiddenSizes) { gatherCase(n: $0, width: $1) }),
         KernelSpec(name: "logsumexp", fwdFlops: "B·(4K+2)", bwdFlops: "4·B·K",
                    cases: weightShapes.map { s in { logsumexpCase(b: s.b, k: s.k) } }),
-        KernelSpec(name: "log_ess", fwdFlops: "10·B·K", bwdFlops: "-",
-                   cases: weightShapes.map { s in { logEssCase(b: s.b, k: s.k) } }),
         KernelSpec(name: "adam_update", fwdFlops: "14·P", bwdFlops: "-",
                    cases: [{ adamCase(count: paramCount) }]),
         KernelSpec(name: "sum_squares", fwdFlops: "2·P", bwdFlops: "-",

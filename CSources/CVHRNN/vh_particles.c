@@ -1,4 +1,4 @@
-// Particle-filter kernels: decoder hyper-scaling, ancestor gather, log-sum-exp, ESS.
+// Particle-filter kernels: decoder hyper-scaling, ancestor gather, log-sum-exp, log weights.
 #include "vh_internal.h"
 
 uint64_t vh_splitmix64_next(uint64_t *state) {

@@ -79,36 +79,23 @@ VH_HOT void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const
     }
 }
 
-VH_HOT void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k) {
-    for (int i = 0; i < b; i++) {
-        const R *w_i = w + (size_t)i * k;
-        log_ess[i] = (R)2 * VH_FN(vh_lse_row)(w_i, k, (R)1) - VH_FN(vh_lse_row)(w_i, k, (R)2);
+void VH_FN(vh_log_alpha_forward)(R *log_alpha, const R *log_prior, const R *log_lik, const R *log_q, int n) {
+    for (int row = 0; row < n; row++) log_alpha[row] = log_prior[row] + log_lik[row] - log_q[row];
+}
+
+void VH_FN(vh_log_alpha_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dlog_alpha, int n) {
+    // forward: log_alpha = log_prior + log_lik - log_q
+    for (int row = 0; row < n; row++) {
+        if (dlog_prior) dlog_prior[row] += dlog_alpha[row];
+        if (dlog_lik) dlog_lik[row] += dlog_alpha[row];
+        if (dlog_q) dlog_q[row] -= dlog_alpha[row];
     }
 }
 
-void VH_FN(vh_log_weights_forward)(R *w, R *log_alpha, const R *log_prior, const R *log_lik,
-                                   const R *log_q, const R *mask, int b, int k) {
-    for (int s = 0; s < b; s++) {
-        for (int p = 0; p < k; p++) {
-            size_t row = (size_t)s * k + p;
-            R a = log_prior[row] + log_lik[row] - log_q[row];
-            log_alpha[row] = a;
-            if (mask[s] != 0) w[row] += a;
-        }
-    }
-}
-
-void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dw,
-                                    const R *mask, int b, int k) {
-    // forward: w += log_prior + log_lik - log_q inside the sequence
+void VH_FN(vh_log_weights_accumulate)(R *w, const R *log_alpha, const R *mask, int b, int k) {
     for (int s = 0; s < b; s++) {
         if (mask[s] == 0) continue;
-        for (int p = 0; p < k; p++) {
-            size_t row = (size_t)s * k + p;
-            if (dlog_prior) dlog_prior[row] += dw[row];
-            if (dlog_lik) dlog_lik[row] += dw[row];
-            if (dlog_q) dlog_q[row] -= dw[row];
-        }
+        for (int p = 0; p < k; p++) w[(size_t)s * k + p] += log_alpha[(size_t)s * k + p];
     }
 }
 

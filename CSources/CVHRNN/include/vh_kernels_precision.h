@@ -136,18 +136,15 @@ int VH_FN(vh_gather_rows_backward)(R *din, const R *dout, const int32_t *index, 
 void VH_FN(vh_logsumexp_forward)(R *lse, const R *w, int b, int k);
 // dw (b, k) += dlse (b) * softmax(w[b, :]).
 void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse, int b, int k);
-// log_ess (b) = 2 lse(w) - lse(2w): the log effective sample size (no gradient: it only
-// decides whether to resample).
-void VH_FN(vh_log_ess)(R *log_ess, const R *w, int b, int k);
 
-// log_alpha (n) = log_prior + log_lik - log_q for n = b*k particle rows (row = seq*k + particle);
-// w (n) += log_alpha where mask[seq] != 0 (steps past a sequence's end add nothing, even if
-// log_alpha is not finite there).
-void VH_FN(vh_log_weights_forward)(R *w, R *log_alpha, const R *log_prior, const R *log_lik,
-                                   const R *log_q, const R *mask, int b, int k);
-// dlog_prior += m dw, dlog_lik += m dw, dlog_q -= m dw with m = [mask[seq] != 0].
-void VH_FN(vh_log_weights_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dw,
-                                    const R *mask, int b, int k);
+// log_alpha (n) = log_prior + log_lik - log_q: each particle row's incremental log weight.
+void VH_FN(vh_log_alpha_forward)(R *log_alpha, const R *log_prior, const R *log_lik, const R *log_q, int n);
+// dlog_prior += dlog_alpha, dlog_lik += dlog_alpha, dlog_q -= dlog_alpha (null: not wanted).
+void VH_FN(vh_log_alpha_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dlog_alpha, int n);
+// w (b, k) += log_alpha (b, k) where mask[seq] != 0: steps past a sequence's end add nothing,
+// even if log_alpha is not finite there. Its backward is dlog_alpha = [mask != 0]·dw, which
+// the filter's dw already is (no event sets it past a sequence's end), so it has no kernel.
+void VH_FN(vh_log_weights_accumulate)(R *w, const R *log_alpha, const R *mask, int b, int k);
 
 // ---- noise ---------------------------------------------------------------------------------
 // count standard normals from the SplitMix64 stream *state (advanced in place): Box-Muller on

@@ -3,7 +3,7 @@ import Foundation
 /// What one run of an experiment produced: the file `<results>/<spec>/<model>-s<seed>.json`,
 /// written once the run has trained and been evaluated. `ExperimentReport` reads only these.
 public struct ExperimentRunResult: Codable, Sendable, Equatable {
-    public struct Evaluation: Codable, Sendable, Equatable {
+    public struct Evaluation: Codable, Sendable, Equatable, PerBoundValues {
         public var id: String
         public var data: String
         public var split: SplitName
@@ -27,13 +27,7 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
         }
 
         /// The per-step value of one bound.
-        public func bound(_ kind: BoundKind) -> Double? {
-            switch kind {
-            case .elbo: return elbo
-            case .iwae: return iwae
-            case .fivo: return fivo
-            }
-        }
+        public func bound(_ kind: BoundKind) -> Double? { self[kind] }
     }
 
     public var spec: String

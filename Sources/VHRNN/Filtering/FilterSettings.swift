@@ -1,13 +1,3 @@
-/// Which bound a particle filter computes (DESIGN §4).
-public enum BoundKind: String, Codable, Sendable, CaseIterable {
-    /// The mean over particles of each particle's summed log weights (K = 1: the classic ELBO).
-    case elbo
-    /// log Ẑ of a filter that never resamples.
-    case iwae
-    /// log Ẑ of a filter that resamples by its criterion and scheme.
-    case fivo
-}
-
 /// How a bound is computed: the bound, the particle count and, for FIVO, when and how to
 /// resample.
 public struct FilterSettings: Codable, Sendable, Equatable {
@@ -25,8 +15,8 @@ public struct FilterSettings: Codable, Sendable, Equatable {
         self.scheme = scheme
     }
 
-    /// The criterion actually applied: IWAE and ELBO never resample.
-    var effectiveCriterion: ResamplingCriterion { bound == .fivo ? criterion : .never }
+    /// The criterion actually applied: only a bound that ``BoundKind/resamples`` uses it.
+    var effectiveCriterion: ResamplingCriterion { bound.resamples ? criterion : .never }
 }
 
 /// What one filter pass computed, per sequence of the batch.

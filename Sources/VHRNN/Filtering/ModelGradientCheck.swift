@@ -228,7 +228,7 @@ extension ParticleFilter {
     /// A digest of which ReLU units were active in the last taped pass (every hidden layer of
     /// every MLP at every step). Equal digests mean the pass took the same linear pieces.
     func activationPattern() -> UInt64 {
-        guard let w = workspace else { return 0 }
+        guard let w = stepModel.tape else { return 0 }
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ base: UnsafeMutablePointer<S>, _ slot: Slot, rows: Int) {
             let p = base.at(slot)
@@ -238,16 +238,16 @@ extension ParticleFilter {
         }
         let s = w.slots
         for slot in w.sequenceSlots.hidden + (w.rawSequenceSlots?.hidden ?? []) {
-            mix(w.sequenceTape, slot, rows: lastSteps * w.sequences)
+            mix(w.sequenceTape, slot, rows: w.steps * w.sequences)
         }
         if let initial = w.initialState {
             var stacks = [initial.slots.phiX]
-            if let head = initial.slots.thetaHead { stacks.append(head) }
+            if let head = initial.slots.recurrence.thetaHead { stacks.append(head) }
             for stack in stacks { for slot in stack.hidden { mix(initial.slab, slot, rows: 1) } }
         }
-        for t in 0..<(w.withTape ? lastSteps : 0) {
+        for t in 0..<(w.withTape ? w.steps : 0) {
             let slab = w.slab(t)
-            for stack in [s.prior, s.proposal, s.phiZ, s.emission] + (s.omega.map { [$0] } ?? []) {
+            for stack in [s.prior.network, s.proposal.network, s.phiZ, s.emission.network] + (s.emission.omega.map { [$0] } ?? []) {
                 for slot in stack.hidden { mix(slab, slot, rows: w.rows) }
             }
         }

@@ -1,11 +1,12 @@
-/// The SMC bookkeeping of DESIGN §4 in one place, for B sequences × K particles after the log
-/// weights of step t have been incremented:
+/// The SMC bookkeeping (<doc:BoundsAndResampling>) in one place, for B sequences × K particles
+/// after the log weights of step t have been incremented:
 ///
-/// - a sequence whose last step is t closes its bound: log Ẑ += lse(w) − log K (IWAE, FIVO)
-///   or bound = mean_k w (ELBO);
+/// - a sequence whose last step is t closes its last segment: its bound gets the
+///   ``BoundKind/segmentValue(logWeights:particles:scratch:)`` of w (lse(w) − log K for IWAE
+///   and FIVO, mean_k w for the ELBO);
 /// - otherwise, inside the sequence, the criterion decides (or a replayed plan dictates)
-///   whether to resample; if so log Ẑ += lse(w) − log K, the scheme draws ancestors from the
-///   step's uniforms, and w is reset to 0. Never at or after a sequence's last step.
+///   whether to resample; if so the segment closes the same way, the scheme draws ancestors
+///   from the step's uniforms, and w is reset to 0. Never at or after a sequence's last step.
 ///
 /// Ancestors are written for the next step as global rows (`b·K + k`), the identity for
 /// sequences that did not resample.
@@ -29,25 +30,14 @@ enum ParticleBookkeeping {
         scratch: UnsafeMutablePointer<S>
     ) -> StepOutcome {
         let B = lengths.count, K = settings.particleCount
-        let logK = _logDouble(Double(K))
         let criterion = settings.effectiveCriterion
         var outcome = StepOutcome()
-        func logSumExp(_ w: UnsafeMutablePointer<S>) -> Double {
-            S.logsumexpForward(scratch, UnsafePointer(w), b: 1, k: K)
-            return Double(scratch[0])
-        }
         for b in 0..<B {
             resampled[b] = 0
             guard mask[b] != 0 else { continue }
             let wb = weights + b * K
             if t == lengths[b] - 1 {
-                if settings.bound == .elbo {
-                    var total = 0.0
-                    for k in 0..<K { total += Double(wb[k]) }
-                    logZ[b] = total / Double(K)
-                } else {
-                    logZ[b] += logSumExp(wb) - logK
-                }
+                logZ[b] += settings.bound.segmentValue(logWeights: wb, particles: K, scratch: scratch)
                 continue
             }
             let resample: Bool
@@ -58,7 +48,7 @@ enum ParticleBookkeeping {
                 resample = criterion.shouldResample(logESS: logESS, particleCount: K)
             }
             guard resample else { continue }
-            logZ[b] += logSumExp(wb) - logK
+            logZ[b] += settings.bound.segmentValue(logWeights: wb, particles: K, scratch: scratch)
             resampled[b] = 1
             outcome.anyResampled = true
             outcome.events += 1

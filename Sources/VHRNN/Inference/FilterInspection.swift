@@ -1,10 +1,6 @@
 /// Read-only views into a particle filter's buffers after ``ParticleFilter/run(batch:settings:seed:keepTape:replay:)``,
-/// for the inference tools (prefix continuation, diagnostics).
-///
-/// These live in an extension in this folder rather than in ParticleFilter.swift so the
-/// filter's own code is untouched: everything they read (`workspace`, `lastSteps`,
-/// `stateInputs(_:)`) is already internal. The pointers are valid until the filter's next
-/// `run` (which may reuse or replace the workspace).
+/// for the inference tools (prefix continuation, diagnostics) and the tests. The pointers are
+/// valid until the filter's next `run` (which may reuse or replace its buffers).
 extension ParticleFilter {
     /// What a continuation needs from the last step T-1 of a pass over one or more sequences.
     ///
@@ -17,7 +13,7 @@ extension ParticleFilter {
         var slab: UnsafeMutablePointer<S>
         var slots: StepSlots
         /// h_{T-2}, c_{T-2}, hyper h, hyper c as step T-1 read them (zeros when T = 1).
-        var state: StateInputs
+        var state: RecurrentStatePointers<S>
         /// Accumulated log weights since the last resampling, `(sequences · particles)`: the
         /// filter never resamples at a sequence's last step, so these weight the particles'
         /// whole trajectories given the prefix.
@@ -28,27 +24,32 @@ extension ParticleFilter {
     /// The last step of the last pass. Valid for taped and untaped passes: without a tape
     /// the two alternating slabs still hold steps T-2 and T-1.
     func finalStep() -> FinalStep {
-        guard let w = workspace, lastSteps > 0 else { preconditionFailure("run the filter first") }
-        let t = lastSteps - 1
-        return FinalStep(slab: w.slab(t), slots: w.slots, state: stateInputs(t), logWeights: w.weights,
+        guard let w = stepModel.tape, smc.lastSteps > 0 else { preconditionFailure("run the filter first") }
+        let t = smc.lastSteps - 1
+        return FinalStep(slab: w.slab(t), slots: w.slots, state: stateInputs(t), logWeights: smc.currentWeights,
                          rows: w.rows)
+    }
+
+    /// The state step t of the last pass read.
+    func stateInputs(_ t: Int) -> RecurrentStatePointers<S> {
+        stepModel.stateInputs(t, gathered: smc.gathered(step: t))
     }
 
     /// The slab of step t of the last pass (which must have kept its tape), with its slots.
     func tapeSlab(_ t: Int) -> (slab: UnsafeMutablePointer<S>, slots: StepSlots) {
-        guard let w = workspace, w.withTape, t >= 0, t < lastSteps else {
+        guard let w = stepModel.tape, w.withTape, t >= 0, t < smc.lastSteps else {
             preconditionFailure("tapeSlab(\(t)) needs a taped pass of more than \(t) steps")
         }
         return (w.slab(t), w.slots)
     }
 
+    /// The accumulated log weights after step t of the last taped pass (before any reset).
+    func weights(afterStep t: Int) -> UnsafeMutablePointer<S> { smc.weights(afterStep: t) }
+
     /// Whether sequence b resampled after step t in the last pass (so step t+1 started from
     /// zero log weights and gathered ancestors).
-    func resampled(afterStep t: Int, sequence b: Int) -> Bool {
-        guard let w = workspace, t >= 0, t < lastSteps, b >= 0, b < w.sequences else { return false }
-        return w.resampled[t * w.sequences + b] != 0
-    }
+    func resampled(afterStep t: Int, sequence b: Int) -> Bool { smc.resampled(afterStep: t, sequence: b) }
 
-    /// Rows (sequences × particles) of the last pass's workspace.
-    var inspectedRows: Int { workspace?.rows ?? 0 }
+    /// Rows (sequences × particles) of the last pass.
+    var inspectedRows: Int { stepModel.tape?.rows ?? 0 }
 }

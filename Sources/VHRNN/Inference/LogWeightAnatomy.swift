@@ -100,7 +100,7 @@ public struct LogWeightAnatomy: Sendable, Equatable {
                 let (slab, s) = filter.tapeSlab(t)
                 let logPrior = slab.at(s.logPrior), logLikelihood = slab.at(s.logLikelihood)
                 let logProposal = slab.at(s.logProposal), logAlpha = slab.at(s.logAlpha)
-                let priorSigma = slab.at(s.priorSigma), proposalSigma = slab.at(s.proposalSigma)
+                let priorSigma = slab.at(s.prior.sigma), proposalSigma = slab.at(s.proposal.sigma)
                 for k in 0..<K {
                     terms[k].prior += Double(logPrior[k])
                     terms[k].likelihood += Double(logLikelihood[k])
@@ -109,7 +109,7 @@ public struct LogWeightAnatomy: Sendable, Equatable {
                     if (0..<Z).contains(where: { Double(priorSigma[k * Z + $0]) <= floor }) { out.priorSigmaAtFloor += 1 }
                     if (0..<Z).contains(where: { Double(proposalSigma[k * Z + $0]) <= floor }) { out.proposalSigmaAtFloor += 1 }
                     if c.emission == .gaussian {
-                        let sigma = slab.at(s.emissionSigma)
+                        let sigma = slab.at(s.emission.sigma!)
                         if (0..<D).contains(where: { Double(sigma[k * D + $0]) <= floor }) { out.emissionSigmaAtFloor += 1 }
                     }
                 }
@@ -145,18 +145,18 @@ public struct LogWeightAnatomy: Sendable, Equatable {
             }
             var emissionError = 0.0, priorError = 0.0
             if c.emission == .gaussian {
-                let x = slab.at(s.target), mu = slab.at(s.emission.outputs[0]), sigma = slab.at(s.emissionSigma)
+                let x = slab.at(s.target), mu = slab.at(s.emission.head), sigma = slab.at(s.emission.sigma!)
                 for d in 0..<D { emissionError = max(emissionError, standardised(x[k * D + d], mu[k * D + d], sigma[k * D + d])) }
             }
-            let z = slab.at(s.z), priorMean = slab.at(s.prior.outputs[0]), priorSigma = slab.at(s.priorSigma)
+            let z = slab.at(s.proposal.z), priorMean = slab.at(s.prior.mean), priorSigma = slab.at(s.prior.sigma)
             for i in 0..<Z { priorError = max(priorError, standardised(z[k * Z + i], priorMean[k * Z + i], priorSigma[k * Z + i])) }
             out.worst.append(Particle(
                 sequence: j, particle: k, logWeight: entry.weight,
                 logPrior: sums[j][k].prior, logLikelihood: sums[j][k].likelihood, logProposal: sums[j][k].proposal,
                 worstStep: t, worstLogPrior: Double(slab.at(s.logPrior)[k]),
                 worstLogLikelihood: Double(slab.at(s.logLikelihood)[k]), worstLogProposal: Double(slab.at(s.logProposal)[k]),
-                emissionSigma: c.emission == .gaussian ? minimum(slab.at(s.emissionSigma), D) : .nan,
-                priorSigma: minimum(slab.at(s.priorSigma), Z), proposalSigma: minimum(slab.at(s.proposalSigma), Z),
+                emissionSigma: c.emission == .gaussian ? minimum(slab.at(s.emission.sigma!), D) : .nan,
+                priorSigma: minimum(slab.at(s.prior.sigma), Z), proposalSigma: minimum(slab.at(s.proposal.sigma), Z),
                 emissionError: emissionError, priorError: priorError))
         }
         return out

@@ -9,51 +9,49 @@ struct SamplerSlots {
     /// Initial state (h, c, hyper h, hyper c) gathered from a filter's particles: read only by
     /// the extra recurrence step that starts a continuation.
     var initialH: Slot
-    var initialC: Slot
-    var initialHyperH: Slot
-    var initialHyperC: Slot
-    var prior: DenseStack.Slots
-    var priorSigma: Slot
+    var initialC: Slot?
+    var initialHyperH: Slot?
+    var initialHyperC: Slot?
+    var prior: Prior.Slots
+    /// eps and z_t ~ prior.
     var noise: Slot
     var z: Slot
     var phiZ: DenseStack.Slots
-    var omega: DenseStack.Slots?
-    var emission: DenseStack.Slots
-    var emissionSigma: Slot
+    var emission: Emission.Slots
     /// N(0, 1) draws for a Gaussian emission (Bernoulli draws uniforms, kept in `Double`
     /// outside the slab because the C uniform generator writes `double`).
-    var emissionNoise: Slot
+    var emissionNoise: Slot?
     /// The generated frame x_t (what the caller gets back).
     var frame: Slot
     /// x_t - inputOffset: what phi_x reads (binary data is mean-centred in training).
     var encoderInput: Slot
     var phiX: DenseStack.Slots
-    var theta: RecurrentCell.Slots?
-    var thetaHead: DenseStack.Slots?
-    var rnn: RecurrentCell.Slots
+    var recurrence: Recurrence.Slots
 
     init(_ a: ModelArchitecture, layout: inout SlabLayout) {
         let c = a.configuration
         let lstm = c.cell == .lstm, vh = c.model == .vhrnn
         initialH = layout.add(width: c.hiddenDim)
-        initialC = lstm ? layout.add(width: c.hiddenDim) : .none
-        initialHyperH = vh ? layout.add(width: c.hyperDim) : .none
-        initialHyperC = vh && lstm ? layout.add(width: c.hyperDim) : .none
+        initialC = lstm ? layout.add(width: c.hiddenDim) : nil
+        initialHyperH = vh ? layout.add(width: c.hyperDim) : nil
+        initialHyperC = vh && lstm ? layout.add(width: c.hyperDim) : nil
         prior = a.prior.makeSlots(&layout)
-        priorSigma = layout.add(width: c.latentDim)
         noise = layout.add(width: c.latentDim)
         z = layout.add(width: c.latentDim)
         phiZ = a.phiZ.makeSlots(&layout)
-        omega = a.omega?.makeSlots(&layout)
         emission = a.emission.makeSlots(&layout)
-        emissionSigma = c.emission == .gaussian ? layout.add(width: c.dataDim) : .none
-        emissionNoise = c.emission == .gaussian ? layout.add(width: c.dataDim) : .none
+        emissionNoise = c.emission == .gaussian ? layout.add(width: c.dataDim) : nil
         frame = layout.add(width: c.dataDim)
         encoderInput = layout.add(width: c.dataDim)
         phiX = a.phiX.makeSlots(&layout)
-        theta = a.theta?.makeSlots(&layout)
-        thetaHead = a.thetaHead?.makeSlots(&layout)
-        rnn = a.rnn.makeSlots(&layout)
+        recurrence = a.recurrence.makeSlots(&layout)
+    }
+
+    /// The continuation's starting state as pointers into `slab` (absent parts: `zeros`).
+    func initialState<S>(slab: UnsafeMutablePointer<S>, zeros: UnsafeMutablePointer<S>) -> RecurrentStatePointers<S> {
+        RecurrentStatePointers(h: slab.at(initialH), c: initialC.map { slab.at($0) } ?? zeros,
+                               hyperH: initialHyperH.map { slab.at($0) } ?? zeros,
+                               hyperC: initialHyperC.map { slab.at($0) } ?? zeros)
     }
 }
 

@@ -80,17 +80,17 @@ public struct SequenceDiagnostics: Sendable, Equatable {
 
         for t in 0..<T {
             let (slab, s) = filter.tapeSlab(t)
-            S.gaussianKlForward(klBuffer, UnsafePointer(slab.at(s.proposalMean)), UnsafePointer(slab.at(s.proposalSigma)),
-                                UnsafePointer(slab.at(s.prior.outputs[0])), UnsafePointer(slab.at(s.priorSigma)),
+            S.gaussianKlForward(klBuffer, UnsafePointer(slab.at(s.proposal.mean)), UnsafePointer(slab.at(s.proposal.sigma)),
+                                UnsafePointer(slab.at(s.prior.mean)), UnsafePointer(slab.at(s.prior.sigma)),
                                 n: K, d: Z)
-            let weights = slab.at(s.weights), logAlpha = slab.at(s.logAlpha)
+            let weights = filter.weights(afterStep: t), logAlpha = slab.at(s.logAlpha)
             softmax(weights, K, into: &normalised)
 
             // Weights the particles carried into step t: zero after a resampling (or at the
             // start), else step t-1's accumulated weights — read rather than recovered as
             // w_t - log alpha_t, which would be NaN for a particle whose alpha is 0.
             let fresh = t == 0 || filter.resampled(afterStep: t - 1, sequence: 0)
-            let before = fresh ? nil : filter.tapeSlab(t - 1).slab.at(s.weights)
+            let before = fresh ? nil : filter.weights(afterStep: t - 1)
             for k in 0..<K { previous[k] = before.map { Double($0[k]) } ?? 0 }
             let lseBefore = logSumExp(previous)
             for k in 0..<K { previous[k] += Double(logAlpha[k]) }
@@ -103,7 +103,7 @@ public struct SequenceDiagnostics: Sendable, Equatable {
                 continue
             }
             var kl = 0.0, logVar = 0.0, l2 = 0.0
-            let target = slab.at(s.target), head0 = slab.at(s.emission.outputs[0])
+            let target = slab.at(s.target), head0 = slab.at(s.emission.head)
             for k in 0..<K where normalised[k] > 0 {
                 var variance = 0.0, squared = 0.0
                 for d in 0..<D {
@@ -116,7 +116,7 @@ public struct SequenceDiagnostics: Sendable, Equatable {
                         variance += p * (1 - p)
                     case .gaussian:
                         mean = Double(head0[i])
-                        variance += 2 * log(Double(slab.at(s.emissionSigma)[i]))
+                        variance += 2 * log(Double(slab.at(s.emission.sigma!)[i]))
                     }
                     let diff = mean - Double(target[i])
                     squared += diff * diff

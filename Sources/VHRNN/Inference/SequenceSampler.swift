@@ -54,11 +54,9 @@ public final class SequenceSampler<S: KernelScalar> {
             return generate(w, steps: steps, fromInitialState: false, output: output, centred: inputOffset != nil)
         }
         // FIVO semantics: step 0 reads h'_0, put where it reads "the previous step's" state.
-        let c = model.configuration, s = w.slots, slab = w.slab(-1), lstm = c.cell == .lstm
-        initial.forward(architecture: model.architecture, parameters: UnsafePointer(model.parameters.values),
-                        n: count, h: slab.at(s.rnn.h), c: lstm ? slab.at(s.rnn.c) : w.zeroState,
-                        hyperH: s.theta.map { slab.at($0.h) } ?? w.zeroState,
-                        hyperC: lstm ? s.theta.map { slab.at($0.c) } ?? w.zeroState : w.zeroState)
+        let a = model.architecture
+        initial.forward(architecture: a, parameters: UnsafePointer(model.parameters.values), n: count,
+                        into: a.recurrence.outputState(slab: w.slab(-1), slots: w.slots.recurrence, zeros: w.zeroState))
         return generate(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
     }
 
@@ -115,22 +113,17 @@ public final class SequenceSampler<S: KernelScalar> {
         //    (= "step -1", where step 0 reads its previous state).
         let s = w.slots, fs = last.slots, slab = w.slab(-1), N = count
         let idx = UnsafePointer(w.particleIndex)
-        func gather(_ dst: Slot, _ src: UnsafePointer<S>, _ width: Int) {
-            S.gatherRowsForward(slab.at(dst), src, idx, n: N, inRows: K, width: width)
+        func gather(_ dst: UnsafeMutablePointer<S>, _ src: UnsafePointer<S>, _ width: Int) {
+            S.gatherRowsForward(dst, src, idx, n: N, inRows: K, width: width)
         }
-        gather(s.z, last.slab.at(fs.z), c.latentDim)
-        gather(s.phiX.outputs[0], last.slab.at(fs.encodedData), c.encodedDim)
-        gather(s.phiZ.outputs[0], last.slab.at(fs.phiZ.outputs[0]), c.encodedDim)
-        gather(s.initialH, last.state.h, c.hiddenDim)
-        if c.cell == .lstm { gather(s.initialC, last.state.c, c.hiddenDim) }
-        if c.model == .vhrnn {
-            gather(s.initialHyperH, last.state.hyperH, c.hyperDim)
-            if c.cell == .lstm { gather(s.initialHyperC, last.state.hyperC, c.hyperDim) }
-        }
-        let initial = StatePointers(h: slab.at(s.initialH),
-                                    c: c.cell == .lstm ? slab.at(s.initialC) : w.zeroState,
-                                    hyperH: c.model == .vhrnn ? slab.at(s.initialHyperH) : w.zeroState,
-                                    hyperC: c.model == .vhrnn && c.cell == .lstm ? slab.at(s.initialHyperC) : w.zeroState)
+        gather(slab.at(s.z), last.slab.at(fs.proposal.z), c.latentDim)
+        gather(slab.at(s.phiX.outputs[0]), last.slab.at(fs.encodedData), c.encodedDim)
+        gather(slab.at(s.phiZ.outputs[0]), last.slab.at(fs.phiZ.outputs[0]), c.encodedDim)
+        let initial = s.initialState(slab: slab, zeros: w.zeroState)
+        gather(initial.h, last.state.h, c.hiddenDim)
+        if s.initialC != nil { gather(initial.c, last.state.c, c.hiddenDim) }
+        if s.initialHyperH != nil { gather(initial.hyperH, last.state.hyperH, c.hyperDim) }
+        if s.initialHyperC != nil { gather(initial.hyperC, last.state.hyperC, c.hyperDim) }
         recurrence(w, slab: slab, state: initial)
 
         // 4. Generate from there.
@@ -140,14 +133,11 @@ public final class SequenceSampler<S: KernelScalar> {
     // MARK: - Internals
 
     /// The recurrent state one step reads.
-    struct StatePointers {
-        var h, c, hyperH, hyperC: UnsafeMutablePointer<S>
-    }
+    typealias StatePointers = RecurrentStatePointers<S>
 
     /// A seed for an independent stream of one use (filter, generation, particle draws).
     static func derive(_ seed: UInt64, stream: UInt64) -> UInt64 {
-        var mixer = SplitMix64(seed: seed ^ (stream &* 0xA24B_AED4_963E_E407))
-        return mixer.next()
+        SeedDerivation.samplerStream(seed: seed, stream: stream)
     }
 
     /// Makes (or reuses) the workspace for `rows`, seeds the row streams and stores the offset.
@@ -157,8 +147,7 @@ public final class SequenceSampler<S: KernelScalar> {
         let w = workspace!
         for r in 0..<rows {
             // Same construction as the filter's per-sequence streams.
-            var mixer = SplitMix64(seed: seed &+ UInt64(r) &* 0xD1B5_4A32_D192_ED03)
-            w.noiseStates[r] = mixer.next()
+            w.noiseStates[r] = SeedDerivation.sequenceStream(seed: seed, key: UInt64(r))
         }
         if let inputOffset {
             precondition(inputOffset.count == D, "inputOffset has \(inputOffset.count) values, expected \(D)")
@@ -207,29 +196,19 @@ public final class SequenceSampler<S: KernelScalar> {
     /// The state step t reads: zeros at the very start, else the outputs of the previous slab
     /// (for a continuation, slab 1 holds the state after the prefix at t = 0).
     private func state(_ w: SamplerWorkspace<S>, step t: Int, fromInitialState: Bool) -> StatePointers {
-        let c = model.configuration, s = w.slots
-        if t == 0 && !fromInitialState {
-            return StatePointers(h: w.zeroState, c: w.zeroState, hyperH: w.zeroState, hyperC: w.zeroState)
-        }
-        let prev = w.slab(t - 1)
-        // GRU cells have no c slot (.none); hand them zeros instead of an invalid pointer.
-        let lstm = c.cell == .lstm
-        return StatePointers(h: prev.at(s.rnn.h), c: lstm ? prev.at(s.rnn.c) : w.zeroState,
-                             hyperH: s.theta.map { prev.at($0.h) } ?? w.zeroState,
-                             hyperC: lstm ? s.theta.map { prev.at($0.c) } ?? w.zeroState : w.zeroState)
+        if t == 0 && !fromInitialState { return StatePointers(zeros: w.zeroState) }
+        return model.architecture.recurrence.outputState(slab: w.slab(t - 1), slots: w.slots.recurrence,
+                                                         zeros: w.zeroState)
     }
 
     /// theta (VHRNN) and g for the rows of `slab`, reading z, phi_x and phi_z from its slots.
     private func recurrence(_ w: SamplerWorkspace<S>, slab: UnsafeMutablePointer<S>, state: StatePointers) {
-        let a = model.architecture, s = w.slots, N = w.rows
-        let p = UnsafePointer(model.parameters.values)
+        let a = model.architecture, s = w.slots
         let z = UnsafePointer(slab.at(s.z))
-        a.recurrenceForward(parameters: p, slab: slab, thetaSlots: s.theta, headSlots: s.thetaHead, rnnSlots: s.rnn,
-                            encodedData: UnsafePointer(slab.at(s.phiX.outputs[0])),
-                            encodedLatent: UnsafePointer(slab.at(s.phiZ.outputs[0])),
-                            hyperInput: a.hyperInputParts(z: z, h: UnsafePointer(state.h)), hPrev: UnsafePointer(state.h),
-                            cPrev: UnsafePointer(state.c), hyperHPrev: UnsafePointer(state.hyperH),
-                            hyperCPrev: UnsafePointer(state.hyperC), rows: N)
+        a.recurrence.forward(parameters: UnsafePointer(model.parameters.values), slab: slab, slots: s.recurrence,
+                             encodedData: UnsafePointer(slab.at(s.phiX.outputs[0])),
+                             encodedLatent: UnsafePointer(slab.at(s.phiZ.outputs[0])),
+                             hyperInput: a.hyperInputParts(z: z, h: UnsafePointer(state.h)), state: state, rows: w.rows)
     }
 
     /// The time loop: `steps` generation steps for all rows; returns each row's frames.
@@ -238,7 +217,6 @@ public final class SequenceSampler<S: KernelScalar> {
         let a = model.architecture, c = a.configuration, s = w.slots
         let p = UnsafePointer(model.parameters.values)
         let N = w.rows, Z = c.latentDim, D = c.dataDim
-        let sigmaMin = S(c.sigmaMin)
         // Output (row, step, dim), allocated once before the loop.
         let frames = UnsafeMutablePointer<Double>.allocate(capacity: max(N * T * D, 1))
         defer { frames.deallocate() }
@@ -249,44 +227,40 @@ public final class SequenceSampler<S: KernelScalar> {
             let hIn = UnsafePointer(state.h)
 
             // prior p(z_t | h_{t-1})
-            a.prior.forward(parameters: p, slab: slab, slots: s.prior, input0: hIn, input1: nil, modulation: [],
-                            rows: N)
-            S.gaussianSigmaForward(slab.at(s.priorSigma), UnsafePointer(slab.at(s.prior.outputs[1])), count: N * Z,
-                                   sigmaMin: sigmaMin)
+            a.prior.forward(parameters: p, slab: slab, slots: s.prior, hPrev: hIn, rows: N)
 
             // noise: per row Z normals, then D emission draws (always, so modes share z)
             for r in 0..<N {
                 S.fillStandardNormal(slab.at(s.noise) + r * Z, count: Z, w.noiseStates + r)
                 switch c.emission {
-                case .gaussian: S.fillStandardNormal(slab.at(s.emissionNoise) + r * D, count: D, w.noiseStates + r)
+                case .gaussian: S.fillStandardNormal(slab.at(s.emissionNoise!) + r * D, count: D, w.noiseStates + r)
                 case .bernoulli: vh_fill_uniform(w.uniforms + r * D, D, w.noiseStates + r)
                 }
             }
-            S.gaussianSampleForward(slab.at(s.z), UnsafePointer(slab.at(s.prior.outputs[0])),
-                                    UnsafePointer(slab.at(s.priorSigma)), UnsafePointer(slab.at(s.noise)),
+            S.gaussianSampleForward(slab.at(s.z), UnsafePointer(slab.at(s.prior.mean)),
+                                    UnsafePointer(slab.at(s.prior.sigma)), UnsafePointer(slab.at(s.noise)),
                                     count: N * Z)
             a.phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: UnsafePointer(slab.at(s.z)), input1: nil,
                            modulation: [], rows: N)
 
             // emission p(x_t | z_t, h_{t-1}), modulated by omega(u_t) in a VHRNN
             let z = UnsafePointer(slab.at(s.z))
-            a.emissionForward(parameters: p, slab: slab, omegaSlots: s.omega, emissionSlots: s.emission,
-                              encodedLatent: UnsafePointer(slab.at(s.phiZ.outputs[0])), hPrev: hIn,
-                              hyperInput: a.hyperInputParts(z: z, h: hIn), rows: N)
+            a.emission.forward(parameters: p, slab: slab, slots: s.emission,
+                               encodedLatent: UnsafePointer(slab.at(s.phiZ.outputs[0])), hPrev: hIn,
+                               hyperInput: a.hyperInputParts(z: z, h: hIn), rows: N)
 
             // the frame x_t
             let frame = slab.at(s.frame)
-            let head0 = slab.at(s.emission.outputs[0])
+            let head0 = slab.at(s.emission.head)
             switch (c.emission, output) {
             case (.bernoulli, .sample):
                 for i in 0..<(N * D) { frame[i] = w.uniforms[i] < stableSigmoid(Double(head0[i])) ? 1 : 0 }
             case (.bernoulli, .mean):
                 for i in 0..<(N * D) { frame[i] = S(stableSigmoid(Double(head0[i]))) }
             case (.gaussian, .sample):
-                S.gaussianSigmaForward(slab.at(s.emissionSigma), UnsafePointer(slab.at(s.emission.outputs[1])),
-                                       count: N * D, sigmaMin: sigmaMin)
-                S.gaussianSampleForward(frame, UnsafePointer(head0), UnsafePointer(slab.at(s.emissionSigma)),
-                                        UnsafePointer(slab.at(s.emissionNoise)), count: N * D)
+                a.emission.sigmaForward(slab: slab, slots: s.emission, rows: N)
+                S.gaussianSampleForward(frame, UnsafePointer(head0), UnsafePointer(slab.at(s.emission.sigma!)),
+                                        UnsafePointer(slab.at(s.emissionNoise!)), count: N * D)
             case (.gaussian, .mean):
                 frame.update(from: head0, count: N * D)
             }

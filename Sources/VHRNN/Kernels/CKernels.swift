@@ -491,46 +491,42 @@ extension KernelScalar {
         }
     }
 
-    @inline(__always) static func logEss(
-        _ logEss: UnsafeMutablePointer<Self>?,
-        _ w: UnsafePointer<Self>?,
-        b: Int,
-        k: Int
-    ) {
-        switch kernelPrecision {
-        case .float32: return vh_log_ess_f32(f32(logEss), f32(w), Int32(b), Int32(k))
-        case .float64: return vh_log_ess_f64(f64(logEss), f64(w), Int32(b), Int32(k))
-        }
-    }
-
-    @inline(__always) static func logWeightsForward(
-        _ w: UnsafeMutablePointer<Self>?,
+    @inline(__always) static func logAlphaForward(
         _ logAlpha: UnsafeMutablePointer<Self>?,
         _ logPrior: UnsafePointer<Self>?,
         _ logLik: UnsafePointer<Self>?,
         _ logQ: UnsafePointer<Self>?,
-        _ mask: UnsafePointer<Self>?,
-        b: Int,
-        k: Int
+        n: Int
     ) {
         switch kernelPrecision {
-        case .float32: return vh_log_weights_forward_f32(f32(w), f32(logAlpha), f32(logPrior), f32(logLik), f32(logQ), f32(mask), Int32(b), Int32(k))
-        case .float64: return vh_log_weights_forward_f64(f64(w), f64(logAlpha), f64(logPrior), f64(logLik), f64(logQ), f64(mask), Int32(b), Int32(k))
+        case .float32: return vh_log_alpha_forward_f32(f32(logAlpha), f32(logPrior), f32(logLik), f32(logQ), Int32(n))
+        case .float64: return vh_log_alpha_forward_f64(f64(logAlpha), f64(logPrior), f64(logLik), f64(logQ), Int32(n))
         }
     }
 
-    @inline(__always) static func logWeightsBackward(
+    @inline(__always) static func logAlphaBackward(
         _ dlogPrior: UnsafeMutablePointer<Self>?,
         _ dlogLik: UnsafeMutablePointer<Self>?,
         _ dlogQ: UnsafeMutablePointer<Self>?,
-        _ dw: UnsafePointer<Self>?,
+        _ dlogAlpha: UnsafePointer<Self>?,
+        n: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_log_alpha_backward_f32(f32(dlogPrior), f32(dlogLik), f32(dlogQ), f32(dlogAlpha), Int32(n))
+        case .float64: return vh_log_alpha_backward_f64(f64(dlogPrior), f64(dlogLik), f64(dlogQ), f64(dlogAlpha), Int32(n))
+        }
+    }
+
+    @inline(__always) static func logWeightsAccumulate(
+        _ w: UnsafeMutablePointer<Self>?,
+        _ logAlpha: UnsafePointer<Self>?,
         _ mask: UnsafePointer<Self>?,
         b: Int,
         k: Int
     ) {
         switch kernelPrecision {
-        case .float32: return vh_log_weights_backward_f32(f32(dlogPrior), f32(dlogLik), f32(dlogQ), f32(dw), f32(mask), Int32(b), Int32(k))
-        case .float64: return vh_log_weights_backward_f64(f64(dlogPrior), f64(dlogLik), f64(dlogQ), f64(dw), f64(mask), Int32(b), Int32(k))
+        case .float32: return vh_log_weights_accumulate_f32(f32(w), f32(logAlpha), f32(mask), Int32(b), Int32(k))
+        case .float64: return vh_log_weights_accumulate_f64(f64(w), f64(logAlpha), f64(mask), Int32(b), Int32(k))
         }
     }
 

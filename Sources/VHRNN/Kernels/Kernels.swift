@@ -527,12 +527,18 @@ extension Kernels {
                             result.constPointer, b: b, k: k)
     }
 
-    /// Log effective sample size per row: `2·lse(w) − lse(2w)`.
+    /// Log effective sample size per row: `2·lse(w) − lse(2w)`, computed by the filter's own
+    /// ``ResamplingCriterion/logEffectiveSampleSize(logWeights:)`` (in `Double`, with its
+    /// conventions for `-inf` and NaN weights).
     public static func logEffectiveSampleSize<S: KernelScalar>(result: Tensor<S>, weights: Tensor<S>) throws {
         let c = Check(kernel: "logEffectiveSampleSize")
         let (b, k) = try c.matrix(weights, "weights")
         try c.shape(result, "result", [b])
-        S.logEss(result.pointer, weights.constPointer, b: b, k: k)
+        for row in 0..<b {
+            let logESS = ResamplingCriterion.logEffectiveSampleSize(
+                logWeights: UnsafeBufferPointer(start: weights.constPointer + row * k, count: k))
+            result.pointer[row] = S(logESS)
+        }
     }
 }
 

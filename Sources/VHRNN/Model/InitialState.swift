@@ -15,19 +15,15 @@ struct InitialStateSlots {
     /// for the gradients of those constants, which are discarded.
     var zeros: Slot
     var phiX: DenseStack.Slots
-    var theta: RecurrentCell.Slots?
-    var thetaHead: DenseStack.Slots?
-    /// `rnn.h` and `rnn.c` (and `theta.h`, `theta.c`) are the initial state.
-    var rnn: RecurrentCell.Slots
+    /// The recurrence's output state (`cell.h`, `cell.c`, `theta.h`, `theta.c`) is the initial state.
+    var recurrence: Recurrence.Slots
 
     init(_ a: ModelArchitecture, layout: inout SlabLayout) {
         let c = a.configuration
         precondition(layout.rows == 1, "the initial state is one row")
         zeros = layout.add(width: max(c.dataDim, c.encodedDim, c.hyperInputDim, c.hiddenDim, c.hyperDim))
         phiX = a.phiX.makeSlots(&layout)
-        theta = a.theta?.makeSlots(&layout)
-        thetaHead = a.thetaHead?.makeSlots(&layout)
-        rnn = a.rnn.makeSlots(&layout)
+        recurrence = a.recurrence.makeSlots(&layout)
     }
 }
 
@@ -38,10 +34,10 @@ extension ModelArchitecture {
         slab.at(s.zeros).zero(count: s.zeros.width)
         let zeros = UnsafePointer(slab.at(s.zeros))
         phiX.forward(parameters: p, slab: slab, slots: s.phiX, input0: zeros, input1: nil, modulation: [], rows: 1)
-        recurrenceForward(parameters: p, slab: slab, thetaSlots: s.theta, headSlots: s.thetaHead, rnnSlots: s.rnn,
-                          encodedData: UnsafePointer(slab.at(s.phiX.outputs[0])), encodedLatent: zeros,
-                          hyperInput: hyperInputParts(z: zeros, h: zeros), hPrev: zeros, cPrev: zeros,
-                          hyperHPrev: zeros, hyperCPrev: zeros, rows: 1)
+        recurrence.forward(parameters: p, slab: slab, slots: s.recurrence,
+                           encodedData: UnsafePointer(slab.at(s.phiX.outputs[0])), encodedLatent: zeros,
+                           hyperInput: hyperInputParts(z: zeros, h: zeros),
+                           state: RecurrentStatePointers(zeros: slab.at(s.zeros)), rows: 1)
     }
 
     /// Backward of ``initialStateForward(parameters:slab:slots:)``. On entry `gradSlab` holds
@@ -51,32 +47,19 @@ extension ModelArchitecture {
     func initialStateBackward<S: KernelScalar>(parameters p: UnsafePointer<S>, gradients g: UnsafeMutablePointer<S>,
                                                slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>,
                                                slots s: InitialStateSlots) {
-        let lstm = configuration.cell == .lstm
         let zeros = UnsafePointer(slab.at(s.zeros)), sink = gradSlab.at(s.zeros)
         let ex = UnsafePointer(slab.at(s.phiX.outputs[0])), dEx = gradSlab.at(s.phiX.outputs[0])
-        var hyper: UnsafePointer<S>? = nil, dHyper: UnsafeMutablePointer<S>? = nil
-        if let headSlots = s.thetaHead {
-            hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
-            dHyper = gradSlab.at(headSlots.outputs[0])
-        }
-        // forward: h'_0, c'_0 = g([ex, 0], 0, 0; hyper)
-        rnn.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.rnn,
-                     dh: UnsafePointer(gradSlab.at(s.rnn.h)), dc: lstm ? UnsafePointer(gradSlab.at(s.rnn.c)) : nil,
-                     input0: ex, input1: zeros, dInput0: dEx, dInput1: nil, hPrev: zeros, cPrev: zeros,
-                     dhPrev: sink, dcPrev: lstm ? sink : nil, hyper: hyper, dHyper: dHyper, rows: 1)
-        if let theta, let thetaSlots = s.theta, let thetaHead, let headSlots = s.thetaHead {
-            // forward: hyper = theta_head(hh'_0); hh'_0, ch'_0 = theta(0; 0, 0). theta.h's gradient
-            // already holds the part from the state's later use; the head adds its own.
-            thetaHead.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: headSlots,
-                               input0: UnsafePointer(slab.at(thetaSlots.h)), input1: nil,
-                               dInput0: gradSlab.at(thetaSlots.h), dInput1: nil, modulation: [], rows: 1)
-            let u = hyperInputParts(z: zeros, h: zeros)
-            theta.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: thetaSlots,
-                           dh: UnsafePointer(gradSlab.at(thetaSlots.h)),
-                           dc: lstm ? UnsafePointer(gradSlab.at(thetaSlots.c)) : nil, input0: u.0, input1: u.1,
-                           dInput0: nil, dInput1: nil, hPrev: zeros, cPrev: zeros, dhPrev: sink,
-                           dcPrev: lstm ? sink : nil, hyper: nil, dHyper: nil, rows: 1)
-        }
+        // forward: h'_0, c'_0 (and hh'_0, ch'_0) = recurrence([ex, 0], 0; theta(0)). The output
+        // state's gradient is where the forward wrote the state; theta.h's already holds the
+        // part from the state's later use, and theta_head adds its own. The constants' gradients
+        // go to the sink.
+        let r = s.recurrence
+        let dOutput = recurrence.outputState(slab: gradSlab, slots: r, zeros: sink)
+        recurrence.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: r, encodedData: ex,
+                            encodedLatent: zeros, hyperInput: hyperInputParts(z: zeros, h: zeros),
+                            state: RecurrentStatePointers(zeros: slab.at(s.zeros)), dOutput: dOutput,
+                            dState: RecurrentStatePointers(zeros: sink), dEncodedData: dEx, dEncodedLatent: nil,
+                            dHyperInput: (nil, nil), rows: 1)
         // forward: ex = phi_x(0)
         phiX.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.phiX, input0: zeros,
                       input1: nil, dInput0: nil, dInput1: nil, modulation: [], rows: 1)
@@ -88,76 +71,77 @@ extension ModelArchitecture {
 final class InitialStateBuffers<S: KernelScalar> {
     let slots: InitialStateSlots
     let size: Int
+    let rows: Int
+    private let arena: Arena
     let slab: UnsafeMutablePointer<S>
     let gradSlab: UnsafeMutablePointer<S>
     /// Row index 0 repeated `rows` times: broadcasting is a gather, its backward a scatter-add.
     let broadcastIndex: UnsafeMutablePointer<Int32>
-    let rows: Int
+
+    /// Where everything lives, for the memory estimates and the allocation alike.
+    struct Layout {
+        var arena = ArenaLayout()
+        let slots: InitialStateSlots
+        let size: Int
+        let slab, gradSlab: ArenaSlot<S>
+        let broadcastIndex: ArenaSlot<Int32>
+
+        init(architecture a: ModelArchitecture, rows: Int) {
+            var layout = SlabLayout(rows: 1)
+            slots = InitialStateSlots(a, layout: &layout)
+            size = layout.size
+            slab = arena.reserve(S.self, count: size)
+            gradSlab = arena.reserve(S.self, count: size)
+            broadcastIndex = arena.reserve(Int32.self, count: rows)
+        }
+    }
 
     init(architecture a: ModelArchitecture, rows: Int) {
-        var layout = SlabLayout(rows: 1)
-        slots = InitialStateSlots(a, layout: &layout)
+        let layout = Layout(architecture: a, rows: rows)
+        slots = layout.slots
         size = layout.size
-        slab = .allocate(capacity: size)
-        slab.initialize(repeating: 0, count: size)
-        gradSlab = .allocate(capacity: size)
-        gradSlab.initialize(repeating: 0, count: size)
         self.rows = rows
-        broadcastIndex = .allocate(capacity: max(rows, 1))
-        broadcastIndex.initialize(repeating: 0, count: max(rows, 1))
+        arena = Arena(layout.arena)
+        slab = arena.pointer(layout.slab)
+        gradSlab = arena.pointer(layout.gradSlab)
+        broadcastIndex = arena.pointer(layout.broadcastIndex)  // zero-filled: row 0 everywhere
     }
 
-    deinit {
-        slab.deallocate()
-        gradSlab.deallocate()
-        broadcastIndex.deallocate()
-    }
+    /// Bytes held.
+    var byteCount: Int { arena.byteCount }
 
-    /// Scalars a buffer set for `a` holds (for the memory estimates).
-    static func scalarCount(architecture a: ModelArchitecture) -> Int {
-        var layout = SlabLayout(rows: 1)
-        _ = InitialStateSlots(a, layout: &layout)
-        return 2 * layout.size
-    }
-
-    /// Computes the initial state and copies it to the first `n` rows of `h`, `c`, `hyperH`,
-    /// `hyperC`. Only the states the model has are written (c only for an LSTM, the hyper state
-    /// only for a VHRNN); the other pointers are not touched.
+    /// Computes the initial state and copies it to the first `n` rows of `state`'s parts. Only
+    /// the parts the model has are written (c only for an LSTM, the hyper state only for a
+    /// VHRNN); the others are not touched.
     func forward(architecture a: ModelArchitecture, parameters p: UnsafePointer<S>, n: Int,
-                 h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>, hyperH: UnsafeMutablePointer<S>,
-                 hyperC: UnsafeMutablePointer<S>) {
+                 into state: RecurrentStatePointers<S>) {
         precondition(n <= rows, "initial state broadcast to \(n) rows, sized for \(rows)")
         a.initialStateForward(parameters: p, slab: slab, slots: slots)
-        let index = UnsafePointer(broadcastIndex), cfg = a.configuration
-        func broadcast(_ dst: UnsafeMutablePointer<S>, _ src: Slot, _ width: Int) {
+        let index = UnsafePointer(broadcastIndex), cfg = a.configuration, r = slots.recurrence
+        func broadcast(_ dst: UnsafeMutablePointer<S>, _ src: Slot?, _ width: Int) {
+            guard let src else { return }
             S.gatherRowsForward(dst, UnsafePointer(slab.at(src)), index, n: n, inRows: 1, width: width)
         }
-        let lstm = cfg.cell == .lstm  // a GRU has no c slot
-        broadcast(h, slots.rnn.h, cfg.hiddenDim)
-        if lstm { broadcast(c, slots.rnn.c, cfg.hiddenDim) }
-        if let theta = slots.theta {
-            broadcast(hyperH, theta.h, cfg.hyperDim)
-            if lstm { broadcast(hyperC, theta.c, cfg.hyperDim) }
-        }
+        broadcast(state.h, r.cell.h, cfg.hiddenDim)
+        broadcast(state.c, r.cell.c, cfg.hiddenDim)
+        broadcast(state.hyperH, r.theta?.h, cfg.hyperDim)
+        broadcast(state.hyperC, r.theta?.c, cfg.hyperDim)
     }
 
     /// Sums the gradients of the `n` broadcast rows and backpropagates them to the parameters.
-    /// As in ``forward``, only the states the model has are read.
+    /// As in ``forward(architecture:parameters:n:into:)``, only the parts the model has are read.
     func backward(architecture a: ModelArchitecture, parameters p: UnsafePointer<S>, gradients g: UnsafeMutablePointer<S>,
-                  n: Int, dh: UnsafePointer<S>, dc: UnsafePointer<S>, dHyperH: UnsafePointer<S>,
-                  dHyperC: UnsafePointer<S>) {
+                  n: Int, dState: RecurrentStatePointers<S>) {
         gradSlab.zero(count: size)
-        let index = UnsafePointer(broadcastIndex), cfg = a.configuration
-        func reduce(_ src: UnsafePointer<S>, _ dst: Slot, _ width: Int) {
-            S.gatherRowsBackward(gradSlab.at(dst), src, index, n: n, inRows: 1, width: width)
+        let index = UnsafePointer(broadcastIndex), cfg = a.configuration, r = slots.recurrence
+        func reduce(_ src: UnsafeMutablePointer<S>, _ dst: Slot?, _ width: Int) {
+            guard let dst else { return }
+            S.gatherRowsBackward(gradSlab.at(dst), UnsafePointer(src), index, n: n, inRows: 1, width: width)
         }
-        let lstm = cfg.cell == .lstm
-        reduce(dh, slots.rnn.h, cfg.hiddenDim)
-        if lstm { reduce(dc, slots.rnn.c, cfg.hiddenDim) }
-        if let theta = slots.theta {
-            reduce(dHyperH, theta.h, cfg.hyperDim)
-            if lstm { reduce(dHyperC, theta.c, cfg.hyperDim) }
-        }
+        reduce(dState.h, r.cell.h, cfg.hiddenDim)
+        reduce(dState.c, r.cell.c, cfg.hiddenDim)
+        reduce(dState.hyperH, r.theta?.h, cfg.hyperDim)
+        reduce(dState.hyperC, r.theta?.c, cfg.hyperDim)
         a.initialStateBackward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: slots)
     }
 }

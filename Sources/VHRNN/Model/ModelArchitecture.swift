@@ -12,15 +12,15 @@
 struct ModelArchitecture: Sendable {
     let configuration: ModelConfiguration
     private(set) var layout = ParameterLayout()
+    /// The data encoder phi_x and the latent encoder phi_z.
     let phiX: DenseStack
     let phiZ: DenseStack
-    let prior: DenseStack
-    let proposal: DenseStack
-    let emission: DenseStack
-    let rnn: RecurrentCell
-    let theta: RecurrentCell?
-    let thetaHead: DenseStack?
-    let omega: DenseStack?
+    let prior: Prior
+    let proposal: Proposal
+    /// The emission network with omega (VHRNN).
+    let emission: Emission
+    /// g with theta and its head (VHRNN).
+    let recurrence: Recurrence
 
     /// - Parameter outputBias: initial emission output bias (Bernoulli: logit of the clipped
     ///   training-frame mean; DESIGN §2). Nil: zeros.
@@ -30,41 +30,42 @@ struct ModelArchitecture: Sendable {
         var layout = ParameterLayout()
         let (d, z, h, e) = (c.dataDim, c.latentDim, c.hiddenDim, c.encodedDim)
         let vh = c.model == .vhrnn
+        // The parameter arena's order (checkpoints depend on it): phi_x, phi_z, prior,
+        // proposal, emission, rnn, then theta, theta_head, omega.
         phiX = DenseStack(name: "phi_x", inputDims: [d], hidden: c.fcWidths, outputHeads: [e], layout: &layout)
         phiZ = DenseStack(name: "phi_z", inputDims: [z], hidden: c.fcWidths, outputHeads: [e], layout: &layout)
-        prior = DenseStack(name: "prior", inputDims: [h], hidden: c.fcWidths, outputHeads: [z, z], layout: &layout)
-        proposal = DenseStack(name: "proposal", inputDims: [h, e], hidden: c.fcWidths, outputHeads: [z, z],
-                              layout: &layout)
+        let priorNetwork = DenseStack(name: "prior", inputDims: [h], hidden: c.fcWidths, outputHeads: [z, z],
+                                      layout: &layout)
+        let proposalNetwork = DenseStack(name: "proposal", inputDims: [h, e], hidden: c.fcWidths, outputHeads: [z, z],
+                                         layout: &layout)
         let emissionHeads = c.emission == .bernoulli ? [d] : [d, d]
-        emission = DenseStack(name: "emission", inputDims: [e, h], hidden: c.fcWidths, outputHeads: emissionHeads,
-                              hyperScaled: vh, layout: &layout)
-        rnn = RecurrentCell(name: "rnn", kind: c.cell, inputDims: [e, e], hidden: h, hyperScaled: vh,
-                            layout: &layout)
+        let emissionNetwork = DenseStack(name: "emission", inputDims: [e, h], hidden: c.fcWidths,
+                                         outputHeads: emissionHeads, hyperScaled: vh, layout: &layout)
+        let rnn = RecurrentCell(name: "rnn", kind: c.cell, inputDims: [e, e], hidden: h, hyperScaled: vh,
+                                layout: &layout)
+        var theta: RecurrentCell? = nil, thetaHead: DenseStack? = nil, omega: DenseStack? = nil
         if vh {
             let u = Self.hyperInputDims(c)
-            let theta = RecurrentCell(name: "theta", kind: c.cell, inputDims: u, hidden: c.hyperDim,
-                                      hyperScaled: false, layout: &layout)
-            let head = DenseStack(name: "theta_head", inputDims: [c.hyperDim], hidden: [],
+            theta = RecurrentCell(name: "theta", kind: c.cell, inputDims: u, hidden: c.hyperDim, hyperScaled: false,
+                                  layout: &layout)
+            thetaHead = DenseStack(name: "theta_head", inputDims: [c.hyperDim], hidden: [],
                                   outputHeads: [rnn.hyperWidth], layout: &layout)
             // Start as the VRNN cell: zero weights, scales 1, generated biases 0 (DESIGN §3).
             let g = rnn.gateWidth
             layout.setInitializer("theta_head.layer0.weight", .zeros)
             layout.setInitializer("theta_head.layer0.bias",
                                   .values(Array(repeating: 1, count: 2 * g) + Array(repeating: 0, count: g)))
-            let blocks = emission.allHeadDims
-            let omega = DenseStack(name: "omega", inputDims: u, hidden: [c.omegaHidden],
+            let blocks = emissionNetwork.allHeadDims
+            omega = DenseStack(name: "omega", inputDims: u, hidden: [c.omegaHidden],
                                    outputHeads: blocks.flatMap { [$0, $0] }, layout: &layout)
             layout.setInitializer("omega.layer1.weight", .zeros)
             layout.setInitializer("omega.layer1.bias",
                                   .values(blocks.flatMap { Array(repeating: 1.0, count: $0) + Array(repeating: 0.0, count: $0) }))
-            self.theta = theta
-            self.thetaHead = head
-            self.omega = omega
-        } else {
-            theta = nil
-            thetaHead = nil
-            omega = nil
         }
+        prior = Prior(network: priorNetwork, latentDim: z, sigmaMin: c.sigmaMin)
+        proposal = Proposal(network: proposalNetwork, latentDim: z, sigmaMin: c.sigmaMin)
+        emission = Emission(network: emissionNetwork, omega: omega, kind: c.emission, dataDim: d, sigmaMin: c.sigmaMin)
+        recurrence = Recurrence(cell: rnn, theta: theta, thetaHead: thetaHead)
         if let outputBias {
             guard outputBias.count == emissionHeads[0] else {
                 throw ConfigurationError(field: "outputBias", message: "has \(outputBias.count) values, expected \(emissionHeads[0])")
@@ -94,9 +95,10 @@ struct ModelArchitecture: Sendable {
     /// Forward matrix-multiply FLOPs per particle-step (everything but phi_x) and per
     /// sequence-step (phi_x), counting 2·in·out per linear map.
     var forwardFlops: (perParticleStep: Int, perSequenceStep: Int) {
-        var perParticle = phiZ.forwardFlopsPerRow + prior.forwardFlopsPerRow + proposal.forwardFlopsPerRow
-            + emission.forwardFlopsPerRow + rnn.forwardFlopsPerRow
-        if let theta, let thetaHead, let omega {
+        var perParticle = phiZ.forwardFlopsPerRow + prior.network.forwardFlopsPerRow
+            + proposal.network.forwardFlopsPerRow + emission.network.forwardFlopsPerRow
+            + recurrence.cell.forwardFlopsPerRow
+        if let theta = recurrence.theta, let thetaHead = recurrence.thetaHead, let omega = emission.omega {
             perParticle += theta.forwardFlopsPerRow + thetaHead.forwardFlopsPerRow + omega.forwardFlopsPerRow
         }
         return (perParticle, phiX.forwardFlopsPerRow)

@@ -1,5 +1,17 @@
-/// The parts of one model step that filtering (ParticleFilter) and generation
-/// (SequenceSampler) compute alike, written once. All rows at once; every pointer is `(rows, ·)`.
+/// One step of the model for every particle row at once, forward beside backward, composed of
+/// the components (``Prior``, ``Proposal``, phi_z, ``Emission``, ``Recurrence``). The filter
+/// around it does only the SMC work (noise, log weights, resampling, gathers); the sampler and
+/// the initial state reuse the same component forwards.
+///
+/// Forward of step t (every pointer `(rows, ·)`; slots of ``StepSlots``):
+///
+///     mu_p, sigma_p = prior(h_{t-1})
+///     mu_q, sigma_q = proposal([h_{t-1}, phi_x(x_t)]; mu_p)
+///     z_t           = mu_q + sigma_q · eps                  eps: the `noise` slot, filled by the filter
+///     ez            = phi_z(z_t)
+///     head          = emission([ez, h_{t-1}]; omega(u_t))
+///     log p(z_t), log q(z_t), log p(x_t | ·)                into logPrior, logProposal, logLikelihood
+///     h_t, ...      = recurrence([phi_x(x_t), ez], h_{t-1}; theta(u_t))   skipped at the last step
 extension ModelArchitecture {
     /// The hyper networks' input parts u_t, read in place: [z_t, h_{t-1}], z_t or h_{t-1}.
     /// Generic over the pointer type so the backward pass can ask for the matching gradients.
@@ -11,39 +23,88 @@ extension ModelArchitecture {
         }
     }
 
-    /// omega(u_t) (VHRNN), then the emission p(x_t | z_t, h_{t-1}) on [phi_z(z_t), h_{t-1}],
-    /// modulated by omega's outputs.
-    func emissionForward<S: KernelScalar>(
-        parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, omegaSlots: DenseStack.Slots?,
-        emissionSlots: DenseStack.Slots, encodedLatent ez: UnsafePointer<S>, hPrev: UnsafePointer<S>,
-        hyperInput u: (UnsafePointer<S>, UnsafePointer<S>?), rows: Int
-    ) {
-        if let omega, let omegaSlots {
-            omega.forward(parameters: p, slab: slab, slots: omegaSlots, input0: u.0, input1: u.1, modulation: [],
-                          rows: rows)
-        }
-        emission.forward(parameters: p, slab: slab, slots: emissionSlots, input0: ez, input1: hPrev,
-                         modulation: omegaSlots?.outputs ?? [], rows: rows)
+    /// What one filter step reads besides its slab: the state and the per-particle frames.
+    struct StepInputs<S> {
+        var state: RecurrentStatePointers<S>
+        /// phi_x(x_t) per particle (g's input, and the proposal's under standard semantics).
+        var encodedData: UnsafeMutablePointer<S>
+        /// What the proposal reads: `encodedData`, or phi_x(raw x_t) under FIVO semantics.
+        var proposalData: UnsafeMutablePointer<S>
+        var target: UnsafeMutablePointer<S>
     }
 
-    /// theta and its head (VHRNN), then the primary recurrence h_t, c_t = g([ex, ez], h_{t-1},
-    /// c_{t-1}; hyper).
-    func recurrenceForward<S: KernelScalar>(
-        parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, thetaSlots: RecurrentCell.Slots?,
-        headSlots: DenseStack.Slots?, rnnSlots: RecurrentCell.Slots, encodedData ex: UnsafePointer<S>,
-        encodedLatent ez: UnsafePointer<S>, hyperInput u: (UnsafePointer<S>, UnsafePointer<S>?),
-        hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>, hyperHPrev: UnsafePointer<S>, hyperCPrev: UnsafePointer<S>,
-        rows: Int
-    ) {
-        var hyper: UnsafePointer<S>? = nil
-        if let theta, let thetaSlots, let thetaHead, let headSlots {
-            theta.forward(parameters: p, slab: slab, slots: thetaSlots, input0: u.0, input1: u.1, hPrev: hyperHPrev,
-                          cPrev: hyperCPrev, hyper: nil, rows: rows)
-            thetaHead.forward(parameters: p, slab: slab, slots: headSlots, input0: UnsafePointer(slab.at(thetaSlots.h)),
-                              input1: nil, modulation: [], rows: rows)
-            hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
+    /// Step t's forward, everything but the noise (already in the `noise` slot) and the log
+    /// weights. `recur`: also compute the next state (not needed after the last step).
+    func stepForward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots s: StepSlots,
+                                      inputs: StepInputs<S>, recur: Bool, rows: Int) {
+        let hIn = UnsafePointer(inputs.state.h)
+        prior.forward(parameters: p, slab: slab, slots: s.prior, hPrev: hIn, rows: rows)
+        proposal.forward(parameters: p, slab: slab, slots: s.proposal, hPrev: hIn,
+                         encodedData: UnsafePointer(inputs.proposalData), priorMean: UnsafePointer(slab.at(s.prior.mean)),
+                         rows: rows)
+        proposal.sampleForward(slab: slab, slots: s.proposal, rows: rows)
+        let z = UnsafePointer(slab.at(s.proposal.z))
+        phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
+        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
+        let u = hyperInputParts(z: z, h: hIn)
+        emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
+                         rows: rows)
+        prior.logDensityForward(slab: slab, slots: s.prior, z: z, logDensity: slab.at(s.logPrior), rows: rows)
+        proposal.logDensityForward(slab: slab, slots: s.proposal, logDensity: slab.at(s.logProposal), rows: rows)
+        emission.logLikelihoodForward(slab: slab, slots: s.emission, target: UnsafePointer(inputs.target),
+                                      logLikelihood: slab.at(s.logLikelihood), rows: rows)
+        guard recur else { return }
+        recurrence.forward(parameters: p, slab: slab, slots: s.recurrence, encodedData: UnsafePointer(inputs.encodedData),
+                           encodedLatent: ez, hyperInput: u, state: inputs.state, rows: rows)
+    }
+
+    /// Backward of ``stepForward(parameters:slab:slots:inputs:recur:rows:)``. On entry
+    /// `gradSlab` holds d logPrior, d logLikelihood and d logProposal (and zeros elsewhere),
+    /// `dOutput` the gradients of this step's output state (when `recur`). Accumulates the
+    /// parameter gradients into `g`, the previous state's gradients into `dState`, and
+    /// d phi_x(x_t) (and d phi_x(raw x_t)) into the `encodedData` (`encodedRawData`) slots of
+    /// `gradSlab`.
+    func stepBackward<S: KernelScalar>(parameters p: UnsafePointer<S>, gradients g: UnsafeMutablePointer<S>,
+                                       slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>,
+                                       slots s: StepSlots, inputs: StepInputs<S>, recur: Bool,
+                                       dOutput: RecurrentStatePointers<S>, dState: RecurrentStatePointers<S>,
+                                       rows: Int, mutation: GradientMutation?) {
+        let hIn = UnsafePointer(inputs.state.h)
+        let ex = UnsafePointer(inputs.encodedData), dEx = gradSlab.at(s.encodedData)
+        let z = UnsafePointer(slab.at(s.proposal.z)), dz = gradSlab.at(s.proposal.z)
+        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0])), dEz = gradSlab.at(s.phiZ.outputs[0])
+        let u = hyperInputParts(z: z, h: hIn)
+        let du = hyperInputParts(z: dz, h: dState.h)
+
+        if recur {
+            recurrence.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.recurrence,
+                                encodedData: ex, encodedLatent: ez, hyperInput: u, state: inputs.state,
+                                dOutput: dOutput, dState: dState, dEncodedData: dEx, dEncodedLatent: dEz,
+                                dHyperInput: (du.0, du.1), rows: rows)
         }
-        rnn.forward(parameters: p, slab: slab, slots: rnnSlots, input0: ex, input1: ez, hPrev: hPrev, cPrev: cPrev,
-                    hyper: hyper, rows: rows)
+        // forward: log p(x | ·), log q(z), log p(z)
+        emission.logLikelihoodBackward(slab: slab, gradSlab: gradSlab, slots: s.emission,
+                                       target: UnsafePointer(inputs.target),
+                                       dLogLikelihood: UnsafePointer(gradSlab.at(s.logLikelihood)), rows: rows)
+        proposal.logDensityBackward(slab: slab, gradSlab: gradSlab, slots: s.proposal,
+                                    dLogDensity: UnsafePointer(gradSlab.at(s.logProposal)), rows: rows)
+        prior.logDensityBackward(slab: slab, gradSlab: gradSlab, slots: s.prior, z: z, dz: dz,
+                                 dLogDensity: UnsafePointer(gradSlab.at(s.logPrior)), rows: rows)
+        // forward: head = emission([ez, h_{t-1}]; omega(u_t))
+        emission.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.emission,
+                          encodedLatent: ez, hPrev: hIn, hyperInput: u, dEncodedLatent: dEz, dhPrev: dState.h,
+                          dHyperInput: du, rows: rows)
+        // forward: ez = phi_z(z)
+        phiZ.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.phiZ, input0: z,
+                      input1: nil, dInput0: dz, dInput1: nil, modulation: [], rows: rows)
+        // forward: z = mu_q + sigma_q · eps; mu_q, sigma_q = proposal([h, phi_x(x)]; mu_p)
+        let dProposalData = s.encodedRawData.map { gradSlab.at($0) } ?? dEx
+        proposal.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.proposal, hPrev: hIn,
+                          encodedData: UnsafePointer(inputs.proposalData), dhPrev: dState.h,
+                          dEncodedData: dProposalData, dPriorMean: gradSlab.at(s.prior.mean), rows: rows,
+                          dropResidualMean: mutation == .droppedResidualMean)
+        // forward: mu_p, sigma_p = prior(h_{t-1})
+        prior.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.prior, hPrev: hIn,
+                       dhPrev: dState.h, rows: rows)
     }
 }

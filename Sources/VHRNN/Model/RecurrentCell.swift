@@ -38,11 +38,11 @@ struct RecurrentCell: Sendable {
     struct Slots {
         /// W y (plain LSTM: W y + U h, one buffer).
         var wy: Slot
-        /// U h (hyper cells and GRU).
-        var uh: Slot
+        /// U h, kept apart from W y by hyper cells and the GRU (nil for a plain LSTM).
+        var uh: Slot?
         var gates: Slot
-        /// LSTM cell state c_t (unused for GRU).
-        var c: Slot
+        /// LSTM cell state c_t (nil for a GRU).
+        var c: Slot?
         var h: Slot
     }
 
@@ -51,8 +51,8 @@ struct RecurrentCell: Sendable {
 
     func makeSlots(_ layout: inout SlabLayout) -> Slots {
         let g = gateWidth
-        return Slots(wy: layout.add(width: g), uh: separateRecurrent ? layout.add(width: g) : .none,
-                     gates: layout.add(width: g), c: kind == .lstm ? layout.add(width: hidden) : .none,
+        return Slots(wy: layout.add(width: g), uh: separateRecurrent ? layout.add(width: g) : nil,
+                     gates: layout.add(width: g), c: kind == .lstm ? layout.add(width: hidden) : nil,
                      h: layout.add(width: hidden))
     }
 
@@ -73,16 +73,16 @@ struct RecurrentCell: Sendable {
             S.linearForward(wy, input1, p + inputWeight + d0, nil, n: rows, inDim: inputDims[1], outDim: g,
                             wStride: inDim, accumulate: true)
         }
-        let uh = separateRecurrent ? slab.at(slots.uh) : wy
+        let uh = slots.uh.map { slab.at($0) } ?? wy
         S.linearForward(uh, hPrev, p + recurrentWeight, nil, n: rows, inDim: hidden, outDim: g, wStride: hidden,
-                        accumulate: !separateRecurrent)
+                        accumulate: slots.uh == nil)
         let b = p + bias
         switch (kind, hyperScaled) {
         case (.lstm, false):
-            S.lstmCellForward(slab.at(slots.h), slab.at(slots.c), slab.at(slots.gates), UnsafePointer(wy), nil, b,
+            S.lstmCellForward(slab.at(slots.h), slab.at(slots.c!), slab.at(slots.gates), UnsafePointer(wy), nil, b,
                               cPrev, n: rows, hidden: hidden)
         case (.lstm, true):
-            S.hyperLstmCellForward(slab.at(slots.h), slab.at(slots.c), slab.at(slots.gates), UnsafePointer(wy),
+            S.hyperLstmCellForward(slab.at(slots.h), slab.at(slots.c!), slab.at(slots.gates), UnsafePointer(wy),
                                    UnsafePointer(uh), hyper, b, cPrev, n: rows, hidden: hidden)
         case (.gru, false):
             S.gruCellForward(slab.at(slots.h), slab.at(slots.gates), UnsafePointer(wy), UnsafePointer(uh), b,
@@ -108,16 +108,16 @@ struct RecurrentCell: Sendable {
     ) {
         let g = gateWidth, inDim = self.inDim, d0 = inputDims[0]
         let wy = UnsafePointer(slab.at(slots.wy)), dwy = gradSlab.at(slots.wy)
-        let uh = separateRecurrent ? UnsafePointer(slab.at(slots.uh)) : wy
-        let duh = separateRecurrent ? gradSlab.at(slots.uh) : dwy
+        let uh = slots.uh.map { UnsafePointer(slab.at($0)) } ?? wy
+        let duh = slots.uh.map { gradSlab.at($0) } ?? dwy
         let gates = UnsafePointer(slab.at(slots.gates))
         let db = grad + bias
         switch (kind, hyperScaled) {
         case (.lstm, false):
-            S.lstmCellBackward(dwy, nil, db, dcPrev, dh, dc, gates, UnsafePointer(slab.at(slots.c)), cPrev,
+            S.lstmCellBackward(dwy, nil, db, dcPrev, dh, dc, gates, UnsafePointer(slab.at(slots.c!)), cPrev,
                                n: rows, hidden: hidden)
         case (.lstm, true):
-            S.hyperLstmCellBackward(dwy, duh, dHyper, db, dcPrev, dh, dc, gates, UnsafePointer(slab.at(slots.c)),
+            S.hyperLstmCellBackward(dwy, duh, dHyper, db, dcPrev, dh, dc, gates, UnsafePointer(slab.at(slots.c!)),
                                     cPrev, wy, uh, hyper, n: rows, hidden: hidden)
         case (.gru, false):
             S.gruCellBackward(dwy, duh, db, dhPrev, dh, gates, uh, hPrev, n: rows, hidden: hidden)

@@ -1,5 +1,35 @@
-/// Bounds per time step over a whole split: the paper's metric, Σ log Ẑ / Σ T (DESIGN §4).
-public struct SplitEvaluation: Codable, Sendable, Equatable {
+/// One value per ``BoundKind`` as optional stored fields (what the results files store), read
+/// and written by bound: code that handles bounds iterates `BoundKind.allCases` and uses the
+/// subscript, so a new bound is a new field here and nothing else.
+public protocol PerBoundValues {
+    var elbo: Double? { get set }
+    var iwae: Double? { get set }
+    var fivo: Double? { get set }
+}
+
+extension PerBoundValues {
+    /// The value of `bound` (nil: not computed).
+    public subscript(bound: BoundKind) -> Double? {
+        get {
+            switch bound {
+            case .elbo: return elbo
+            case .iwae: return iwae
+            case .fivo: return fivo
+            }
+        }
+        set {
+            switch bound {
+            case .elbo: elbo = newValue
+            case .iwae: iwae = newValue
+            case .fivo: fivo = newValue
+            }
+        }
+    }
+}
+
+/// Bounds per time step over a whole split: the paper's metric, Σ log Ẑ / Σ T
+/// (<doc:BoundsAndResampling>).
+public struct SplitEvaluation: Codable, Sendable, Equatable, PerBoundValues {
     public var elbo: Double?
     public var iwae: Double?
     public var fivo: Double?
@@ -20,14 +50,6 @@ public struct SplitEvaluation: Codable, Sendable, Equatable {
     public var steps: Int
     public var sequences: Int
     public var particles: Int
-
-    public subscript(bound: BoundKind) -> Double? {
-        switch bound {
-        case .elbo: return elbo
-        case .iwae: return iwae
-        case .fivo: return fivo
-        }
-    }
 }
 
 /// Evaluates bounds on a split without keeping a tape (memory does not grow with T), in
@@ -49,7 +71,7 @@ public enum Evaluator {
         let perBatch = max(1, min(split.count, maxRows / particles))
         // Longest first: batches of similar lengths waste less on padding.
         let order = (0..<split.count).sorted { split.length(of: $0) > split.length(of: $1) }
-        let bytes = FilterWorkspace<S>.estimatedBytes(architecture: model.architecture, steps: split.maxLength,
+        let bytes = ParticleFilter<S>.estimatedBytes(architecture: model.architecture, steps: split.maxLength,
                                                       sequences: perBatch, particles: particles, withTape: false)
         guard bytes <= 16e9 else {
             throw TrainingError(message: String(format: "evaluating %d particles needs %.1f GB of filter buffers; lower --particles", particles, bytes / 1e9))
@@ -77,15 +99,11 @@ public enum Evaluator {
                 start += indices.count
                 progress?(i * order.count + start, bounds.count * order.count)
             }
-            let perStep = total / Double(result.steps)
-            switch bound {
-            case .elbo:
-                result.elbo = perStep
+            result[bound] = total / Double(result.steps)
+            if bound == .elbo {
                 result.elboStandardError = spread.standardError(steps: result.steps)
                 result.elboWithoutTail = spread.withoutTail(steps: result.steps)
                 result.elboTailCount = spread.tailCount
-            case .iwae: result.iwae = perStep
-            case .fivo: result.fivo = perStep
             }
         }
         return result

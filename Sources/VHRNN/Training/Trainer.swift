@@ -71,7 +71,7 @@ public final class Trainer<S: KernelScalar> {
               options.learningRate.isFinite, options.validateEvery >= 1 else {
             throw TrainingError(message: "batch size, particles and validate-every must be positive and the learning rate a positive number")
         }
-        let tapeBytes = FilterWorkspace<S>.estimatedBytes(
+        let tapeBytes = ParticleFilter<S>.estimatedBytes(
             architecture: model.architecture, steps: dataset.train.maxLength,
             sequences: min(options.batchSize, dataset.train.count), particles: options.particles, withTape: true)
         guard tapeBytes <= Trainer.memoryLimitBytes else {
@@ -315,10 +315,9 @@ public final class Trainer<S: KernelScalar> {
         return p
     }
 
-    /// Hashes (seed, counter) to a seed (one SplitMix64 output).
+    /// Hashes (seed, counter) to a seed (``SeedDerivation/training(seed:counter:)``).
     static func mix(_ seed: UInt64, _ counter: UInt64) -> UInt64 {
-        var g = SplitMix64(seed: seed ^ (counter &* 0x9E37_79B9_7F4A_7C15))
-        return g.next()
+        SeedDerivation.training(seed: seed, counter: counter)
     }
 }
 

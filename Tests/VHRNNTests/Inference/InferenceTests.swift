@@ -214,16 +214,16 @@ struct InferenceContinuationTests {
                 }
             }
         }
-        same(start.at(w.slots.rnn.h), state.h, cfg.hiddenDim, "h")
-        if cfg.cell == .lstm { same(start.at(w.slots.rnn.c), state.c, cfg.hiddenDim, "c") }
-        if let theta = w.slots.theta {
+        same(start.at(w.slots.recurrence.cell.h), state.h, cfg.hiddenDim, "h")
+        if cfg.cell == .lstm { same(start.at(w.slots.recurrence.cell.c!), state.c, cfg.hiddenDim, "c") }
+        if let theta = w.slots.recurrence.theta {
             same(start.at(theta.h), state.hyperH, cfg.hyperDim, "hyper h")
-            if cfg.cell == .lstm { same(start.at(theta.c), state.hyperC, cfg.hyperDim, "hyper c") }
+            if cfg.cell == .lstm { same(start.at(theta.c!), state.hyperC, cfg.hyperDim, "hyper c") }
         }
         // The first generated step's prior is the filter's prior at step T0.
         let (next, fs) = filter.tapeSlab(T0)
-        same(w.slab(0).at(w.slots.prior.outputs[0]), next.at(fs.prior.outputs[0]), cfg.latentDim, "mu_p")
-        same(w.slab(0).at(w.slots.priorSigma), next.at(fs.priorSigma), cfg.latentDim, "sigma_p")
+        same(w.slab(0).at(w.slots.prior.mean), next.at(fs.prior.mean), cfg.latentDim, "mu_p")
+        same(w.slab(0).at(w.slots.prior.sigma), next.at(fs.prior.sigma), cfg.latentDim, "sigma_p")
     }
 
     @Test("particles are drawn by their final weights")
@@ -296,17 +296,17 @@ struct InferenceDiagnosticsTests {
                 let (slab, s) = filter.tapeSlab(t)
                 var kl = 0.0
                 for j in 0..<2 {
-                    let mq = slab.at(s.proposalMean)[j], sq = slab.at(s.proposalSigma)[j]
-                    let mp = slab.at(s.prior.outputs[0])[j], sp = slab.at(s.priorSigma)[j]
+                    let mq = slab.at(s.proposal.mean)[j], sq = slab.at(s.proposal.sigma)[j]
+                    let mp = slab.at(s.prior.mean)[j], sp = slab.at(s.prior.sigma)[j]
                     kl += log(sp / sq) + (sq * sq + (mq - mp) * (mq - mp)) / (2 * sp * sp) - 0.5
                 }
                 #expect(abs(d.kl[t] - kl) < 1e-12, "\(c) t=\(t): \(d.kl[t]) vs \(kl)")
                 #expect(abs(d.logAlpha[t] - slab.at(s.logAlpha)[0]) < 1e-12)
                 var variance = 0.0, squared = 0.0
                 for i in 0..<3 {
-                    let out = slab.at(s.emission.outputs[0])[i]
+                    let out = slab.at(s.emission.head)[i]
                     let mean = c.emission == .bernoulli ? 1 / (1 + exp(-out)) : out
-                    variance += c.emission == .bernoulli ? mean * (1 - mean) : 2 * log(slab.at(s.emissionSigma)[i])
+                    variance += c.emission == .bernoulli ? mean * (1 - mean) : 2 * log(slab.at(s.emission.sigma!)[i])
                     squared += (mean - frames[t * 3 + i]) * (mean - frames[t * 3 + i])
                 }
                 let logVariance = c.emission == .bernoulli ? log(variance / 3) : variance / 3

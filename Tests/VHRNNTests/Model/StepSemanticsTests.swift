@@ -55,10 +55,10 @@ struct StepSemanticsTests {
         var largest = 0.0
         for r in 0..<2 {
             for j in 0..<H {
-                largest = max(largest, abs(initial.h[r * H + j] - slab.at(slots.rnn.h)[r * H + j]))
-                if cell == .lstm { largest = max(largest, abs(initial.c[r * H + j] - slab.at(slots.rnn.c)[r * H + j])) }
+                largest = max(largest, abs(initial.h[r * H + j] - slab.at(slots.recurrence.cell.h)[r * H + j]))
+                if cell == .lstm { largest = max(largest, abs(initial.c[r * H + j] - slab.at(slots.recurrence.cell.c!)[r * H + j])) }
             }
-            if let theta = slots.theta {
+            if let theta = slots.recurrence.theta {
                 for j in 0..<Hh {
                     largest = max(largest, abs(initial.hyperH[r * Hh + j] - slab.at(theta.h)[r * Hh + j]))
                 }

@@ -1,0 +1,268 @@
+internal import CVHRNN
+
+/// The SMC core of every bound: a particle filter over any ``ParticleStepModel``, forward and
+/// (for a ``DifferentiableParticleStepModel``) backward. It owns only the SMC work — the noise
+/// streams, the log-weight bookkeeping, resampling, the ancestor gather and its scatter-add,
+/// and the log-weight gradients; the model owns its step (see <doc:BoundsAndResampling>).
+///
+/// Randomness: each sequence has its own SplitMix64 noise stream, seeded from the pass's
+/// `seed` and the sequence's noise key (``SeedDerivation``); per step it draws
+/// K·``ParticleStepModel/noiseWidth`` normals and then K uniforms, whether or not they are
+/// used. So a pass is a deterministic function of (model, data, seed), and the same seed gives
+/// the same noise to ELBO, IWAE and FIVO, and to a sequence whatever batch it is in.
+final class SequentialMonteCarlo<Model: ParticleStepModel> {
+    typealias S = Model.Scalar
+    let model: Model
+    private(set) var buffers: SMCBuffers<S>?
+    /// The settings of the last taped pass (nil after an untaped one).
+    private(set) var lastSettings: FilterSettings?
+    /// Steps and sequences of the last pass.
+    private(set) var lastSteps = 0
+    private(set) var lastLengths: [Int] = []
+    /// A deliberate backward defect for the gradient check's own tests: the state gradients
+    /// skip the scatter-add into the ancestors (``GradientMutation/droppedAncestorScatter``).
+    var dropsAncestorScatter = false
+
+    init(model: Model) { self.model = model }
+
+    /// Computes the bound of every sequence of `batch`.
+    /// - Parameters:
+    ///   - keepTape: keep what ``backward(boundGradients:into:)`` needs.
+    ///   - replay: resampling decisions and ancestors to reuse instead of drawing them.
+    /// - Complexity: O(T · B · K) besides the model's steps; no allocation when the buffers fit.
+    func run(batch: SequenceBatch<S>, settings: FilterSettings, seed: UInt64, keepTape: Bool,
+             replay: AncestorPlan?) -> FilterResult {
+        let B = batch.count, K = settings.particleCount, T = batch.maxLength, N = B * K
+        if let replay {
+            precondition(replay.sequences == B && replay.particles == K && replay.steps >= T,
+                         "the ancestor plan was recorded for another batch shape")
+        }
+        if buffers?.fits(steps: T, sequences: B, particles: K, withTape: keepTape) != true {
+            buffers = SMCBuffers(steps: T, sequences: B, particles: K, withTape: keepTape,
+                                 stateWidth: model.stateBlockWidths.reduce(0, +))
+        }
+        let w = buffers!
+        w.sequences = B
+        lastSettings = keepTape ? settings : nil
+        lastSteps = T
+        lastLengths = batch.lengths
+        var logZ = [Double](repeating: 0, count: B)
+
+        batch.mask.withUnsafeBufferPointer { w.mask.update(from: $0.baseAddress!, count: $0.count) }
+        model.beginPass(batch: batch, particles: K, keepTape: keepTape)
+        for b in 0..<B { w.noiseStates[b] = SeedDerivation.sequenceStream(seed: seed, key: batch.noiseKeys[b]) }
+        w.weights.zero(count: N)
+        w.resampled.update(repeating: 0, count: T * B)
+        w.gathered.update(repeating: false, count: T)
+        let noiseWidth = model.noiseWidth
+        var events = 0
+
+        for t in 0..<T {
+            // noise: per sequence K·noiseWidth normals, then K uniforms for resampling
+            let noise = model.noise(step: t)
+            for b in 0..<B {
+                S.fillStandardNormal(noise + b * K * noiseWidth, count: K * noiseWidth, w.noiseStates + b)
+                vh_fill_uniform(w.uniforms + b * K, K, w.noiseStates + b)
+            }
+            let logAlpha = model.stepForward(t, gathered: w.gathered[t], isLast: t == T - 1)
+            // w += log alpha inside each sequence
+            S.logWeightsAccumulate(w.weights, logAlpha, UnsafePointer(w.mask + t * B), b: B, k: K)
+            if w.withTape { w.weightTape(t).update(from: w.weights, count: N) }
+            // Bookkeeping after step t; a resampling gathers the ancestors' state.
+            let outcome = ParticleBookkeeping.afterStep(
+                t: t, lengths: batch.lengths, settings: settings, weights: w.weights, mask: UnsafePointer(w.mask + t * B),
+                uniforms: UnsafePointer(w.uniforms), replay: replay, logZ: &logZ, resampled: w.resampled + t * B,
+                nextAncestors: w.ancestors + min(t + 1, T - 1) * N, scratch: w.scratch)
+            events += outcome.events
+            guard outcome.anyResampled, t + 1 < T else { continue }
+            w.gathered[t + 1] = true
+            gatherState(into: t + 1)
+        }
+        return FilterResult(bounds: logZ, lengths: batch.lengths, resamplingEvents: events)
+    }
+
+    /// Copies every state block of the ancestors (after step t-1) into step t's gathered copy.
+    private func gatherState(into t: Int) {
+        let w = buffers!, N = w.rows
+        let ancestors = UnsafePointer(w.ancestors + t * N)
+        for (i, width) in model.stateBlockWidths.enumerated() {
+            let block = model.stateBlock(i, step: t)
+            S.gatherRowsForward(block.gathered, block.written, ancestors, n: N, inRows: N, width: width)
+        }
+    }
+
+    /// The decisions and ancestors of the last pass (to replay it).
+    var recordedPlan: AncestorPlan {
+        let w = buffers!, T = lastSteps, N = w.rows
+        return AncestorPlan(steps: T, sequences: w.sequences, particles: w.particles,
+                            resampled: Array(UnsafeBufferPointer(start: w.resampled, count: T * w.sequences)),
+                            ancestors: Array(UnsafeBufferPointer(start: w.ancestors, count: T * N)))
+    }
+
+    /// Whether step t of the last pass started from gathered ancestor states.
+    func gathered(step t: Int) -> Bool { buffers.map { t >= 0 && t < lastSteps && $0.gathered[t] } ?? false }
+
+    /// Whether sequence b resampled after step t in the last pass.
+    func resampled(afterStep t: Int, sequence b: Int) -> Bool {
+        guard let w = buffers, t >= 0, t < lastSteps, b >= 0, b < w.sequences else { return false }
+        return w.resampled[t * w.sequences + b] != 0
+    }
+
+    /// The accumulated log weights after step t of the last taped pass (before any reset),
+    /// `(rows)`.
+    func weights(afterStep t: Int) -> UnsafeMutablePointer<S> {
+        guard let w = buffers, w.withTape, t >= 0, t < lastSteps else {
+            preconditionFailure("weights(afterStep: \(t)) needs a taped pass of more than \(t) steps")
+        }
+        return w.weightTape(t)
+    }
+
+    /// The current log weights: after the last pass, those accumulated since the last
+    /// resampling of each sequence (the filter never resamples at a sequence's last step).
+    var currentWeights: UnsafeMutablePointer<S> { buffers!.weights }
+}
+
+extension SequentialMonteCarlo where Model: DifferentiableParticleStepModel {
+    /// Accumulates d(Σ_b g_b · bound_b)/dθ into `gradients`, for the pass just run with
+    /// `keepTape: true`.
+    ///
+    /// Walks the steps in reverse. Ancestor indices are constants: every gather of the forward
+    /// becomes a scatter-add of the children's state gradients into their parents. Log-weight
+    /// gradients come from the events that consumed them: at a resampling or a sequence's last
+    /// step, d lse(w)/dw = softmax(w) (IWAE, FIVO) or 1/K (ELBO); weights reset after a
+    /// resampling, so earlier steps only feed the earlier event.
+    func backward(boundGradients: [Double], into gradients: UnsafeMutablePointer<S>) {
+        guard let settings = lastSettings, let w = buffers, w.withTape else {
+            preconditionFailure("backward needs a pass run with keepTape: true")
+        }
+        let B = w.sequences, K = w.particles, N = w.rows, T = lastSteps
+        precondition(boundGradients.count == B, "one bound gradient per sequence")
+        let widths = model.stateBlockWidths
+        w.stateGradOut.zero(count: w.stateGradientCount)
+        w.weightGrad.zero(count: N)
+
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let mask = UnsafePointer(w.mask + t * B)
+            // Events after step t set the weight gradient of the segment that ends here.
+            for b in 0..<B where mask[b] != 0 && (t == lastLengths[b] - 1 || w.resampled[t * B + b] != 0) {
+                // forward: bound_b += value of the segment that closes here
+                settings.bound.segmentBackward(dw: w.weightGrad + b * K, logWeights: UnsafePointer(w.weightTape(t) + b * K),
+                                               particles: K, boundGradient: boundGradients[b], scratch: w.scratch)
+            }
+            // forward: w += log alpha inside the sequence. Past a sequence's end no event has set
+            // its weight gradient, so d log alpha = dw as it stands.
+            w.stateGradIn.zero(count: w.stateGradientCount)
+            model.stepBackward(t, gathered: w.gathered[t], isLast: t == T - 1, dLogAlpha: UnsafePointer(w.weightGrad),
+                               dOutput: w.stateGradOut, dState: w.stateGradIn, gradients: gradients)
+
+            // State gradients of step t-1's outputs: through the gather if step t followed a
+            // resampling (scatter-add into the parents), else directly.
+            guard t > 0 else { continue }
+            if w.gathered[t] && !dropsAncestorScatter {
+                w.stateGradOut.zero(count: w.stateGradientCount)
+                let ancestors = UnsafePointer(w.ancestors + t * N)
+                var offset = 0
+                for width in widths {
+                    S.gatherRowsBackward(w.stateGradOut + offset, UnsafePointer(w.stateGradIn + offset), ancestors,
+                                         n: N, inRows: N, width: width)
+                    offset += N * width
+                }
+            } else {
+                swap(&w.stateGradOut, &w.stateGradIn)
+            }
+        }
+        model.endBackward(dInitialState: w.stateGradIn, gradients: gradients)
+    }
+}
+
+/// The SMC core's buffers in one ``Arena``, for a capacity (steps, sequences, particles); a
+/// pass may use fewer steps and sequences.
+final class SMCBuffers<S: KernelScalar> {
+    let steps: Int, sequenceCapacity: Int, particles: Int, withTape: Bool
+    /// Sequences in the current pass (≤ `sequenceCapacity`).
+    var sequences: Int
+    var rows: Int { sequences * particles }
+    let arena: Arena
+    /// `(rows)` accumulated log weights and their gradient.
+    let weights: UnsafeMutablePointer<S>
+    let weightGrad: UnsafeMutablePointer<S>
+    /// `(steps, rows)` the weights after every step (taped passes only).
+    private let weightHistory: UnsafeMutablePointer<S>
+    /// `(steps, rows)` the parent row of each particle at the start of each step.
+    let ancestors: UnsafeMutablePointer<Int32>
+    /// `(steps, sequences)` 1 where the sequence resampled after that step.
+    let resampled: UnsafeMutablePointer<UInt8>
+    /// `(steps)` whether a step starts from gathered ancestor states.
+    let gathered: UnsafeMutablePointer<Bool>
+    /// `(sequences)` noise stream states; `(rows)` this step's resampling uniforms.
+    let noiseStates: UnsafeMutablePointer<UInt64>
+    let uniforms: UnsafeMutablePointer<Double>
+    /// `(2 · sequences)` log-sum-exp scratch.
+    let scratch: UnsafeMutablePointer<S>
+    /// `(steps, sequences)` the batch's step mask.
+    let mask: UnsafeMutablePointer<S>
+    /// Two state-gradient buffers swapped between steps (outputs of step t / inputs of step t),
+    /// `stateGradientCount` scalars each.
+    var stateGradOut: UnsafeMutablePointer<S>
+    var stateGradIn: UnsafeMutablePointer<S>
+    let stateGradientCount: Int
+
+    struct Layout {
+        var arena = ArenaLayout()
+        let weights, weightGrad, weightHistory: ArenaSlot<S>
+        let ancestors: ArenaSlot<Int32>
+        let resampled: ArenaSlot<UInt8>
+        let gathered: ArenaSlot<Bool>
+        let noiseStates: ArenaSlot<UInt64>
+        let uniforms: ArenaSlot<Double>
+        let scratch, mask, stateGradOut, stateGradIn: ArenaSlot<S>
+
+        init(steps T: Int, sequences B: Int, particles K: Int, withTape: Bool, stateWidth: Int) {
+            let N = B * K
+            weights = arena.reserve(S.self, count: N)
+            weightGrad = arena.reserve(S.self, count: N)
+            weightHistory = arena.reserve(S.self, count: withTape ? T * N : 0)
+            ancestors = arena.reserve(Int32.self, count: T * N)
+            resampled = arena.reserve(UInt8.self, count: T * B)
+            gathered = arena.reserve(Bool.self, count: T)
+            noiseStates = arena.reserve(UInt64.self, count: B)
+            uniforms = arena.reserve(Double.self, count: N)
+            scratch = arena.reserve(S.self, count: 2 * B)
+            mask = arena.reserve(S.self, count: T * B)
+            stateGradOut = arena.reserve(S.self, count: withTape ? N * stateWidth : 0)
+            stateGradIn = arena.reserve(S.self, count: withTape ? N * stateWidth : 0)
+        }
+    }
+
+    init(steps: Int, sequences: Int, particles: Int, withTape: Bool, stateWidth: Int) {
+        self.steps = steps
+        self.sequences = sequences
+        sequenceCapacity = sequences
+        self.particles = particles
+        self.withTape = withTape
+        let layout = Layout(steps: steps, sequences: sequences, particles: particles, withTape: withTape,
+                            stateWidth: stateWidth)
+        arena = Arena(layout.arena)
+        weights = arena.pointer(layout.weights)
+        weightGrad = arena.pointer(layout.weightGrad)
+        weightHistory = arena.pointer(layout.weightHistory)
+        ancestors = arena.pointer(layout.ancestors)
+        resampled = arena.pointer(layout.resampled)
+        gathered = arena.pointer(layout.gathered)
+        noiseStates = arena.pointer(layout.noiseStates)
+        uniforms = arena.pointer(layout.uniforms)
+        scratch = arena.pointer(layout.scratch)
+        mask = arena.pointer(layout.mask)
+        stateGradOut = arena.pointer(layout.stateGradOut)
+        stateGradIn = arena.pointer(layout.stateGradIn)
+        stateGradientCount = layout.stateGradOut.count
+    }
+
+    func fits(steps: Int, sequences: Int, particles: Int, withTape: Bool) -> Bool {
+        sequences <= sequenceCapacity && self.particles == particles && self.steps >= steps
+            && (self.withTape || !withTape)
+    }
+
+    /// The weights after step t (taped passes).
+    @inline(__always) func weightTape(_ t: Int) -> UnsafeMutablePointer<S> { weightHistory + t * sequenceCapacity * particles }
+}

@@ -1,0 +1,189 @@
+/// A VRNN or VHRNN as a ``DifferentiableParticleStepModel``: the model step of
+/// ``ModelArchitecture/stepForward(parameters:slab:slots:inputs:recur:rows:)`` and its
+/// backward, over a tape of per-step slabs (``StepSlots``), plus the per-sequence work of a
+/// pass (phi_x over every (step, sequence) row at once, FIVO's initial state).
+///
+/// State blocks (what a resampling copies): h, then c (LSTM), hh (VHRNN), ch (VHRNN LSTM).
+final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleStepModel {
+    typealias Scalar = S
+    let model: SequenceModel<S>
+    private(set) var tape: VariationalTape<S>?
+    /// A deliberate backward defect for the gradient check's own tests (nil otherwise).
+    var mutation: GradientMutation?
+    let stateBlockWidths: [Int]
+    var noiseWidth: Int { model.configuration.latentDim }
+
+    init(model: SequenceModel<S>) {
+        self.model = model
+        let c = model.configuration, lstm = c.cell == .lstm, vh = c.model == .vhrnn
+        stateBlockWidths = [c.hiddenDim] + (lstm ? [c.hiddenDim] : []) + (vh ? [c.hyperDim] : [])
+            + (vh && lstm ? [c.hyperDim] : [])
+    }
+
+    private var architecture: ModelArchitecture { model.architecture }
+
+    func beginPass(batch: SequenceBatch<S>, particles K: Int, keepTape: Bool) {
+        let a = architecture, c = a.configuration
+        precondition(batch.dataDim == c.dataDim, "batch has \(batch.dataDim) dimensions, the model \(c.dataDim)")
+        let B = batch.count, T = batch.maxLength, N = B * K
+        if tape?.fits(steps: T, sequences: B, particles: K, withTape: keepTape) != true {
+            tape = VariationalTape(architecture: a, steps: T, sequences: B, particles: K, withTape: keepTape)
+        }
+        let w = tape!
+        w.sequences = B
+        w.steps = T
+        // Data in, time-major (T, B, D); the encoder runs once over all (step, sequence) rows.
+        batch.inputs.withUnsafeBufferPointer { w.inputs.update(from: $0.baseAddress!, count: $0.count) }
+        batch.targets.withUnsafeBufferPointer { w.targets.update(from: $0.baseAddress!, count: $0.count) }
+        let p = UnsafePointer(model.parameters.values)
+        a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: w.sequenceSlots, input0: UnsafePointer(w.inputs),
+                       input1: nil, modulation: [], rows: T * B)
+        if let raw = w.rawSequenceSlots {
+            // FIVO's proposal encodes the raw target frames with the same phi_x.
+            a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: raw, input0: UnsafePointer(w.targets),
+                           input1: nil, modulation: [], rows: T * B)
+        }
+        if let initial = w.initialState {
+            // FIVO's h'_0 (and hyper state), the same for every row, into what step 0 reads.
+            initial.forward(architecture: a, parameters: p, n: N, into: stateInputs(0, gathered: false))
+        }
+    }
+
+    func noise(step t: Int) -> UnsafeMutablePointer<S> { tape!.slab(t).at(tape!.slots.proposal.noise) }
+
+    func stepForward(_ t: Int, gathered: Bool, isLast: Bool) -> UnsafePointer<S> {
+        let w = tape!, s = w.slots, c = architecture.configuration
+        let B = w.sequences, N = w.rows, D = c.dataDim, E = c.encodedDim
+        let slab = w.slab(t)
+        // x_t and phi_x(x_t), one copy per particle (and phi_x(raw x_t) for FIVO's proposal).
+        let expand = UnsafePointer(w.expandIndex)
+        S.gatherRowsForward(slab.at(s.encodedData), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0]) + t * B * E),
+                            expand, n: N, inRows: B, width: E)
+        S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: N, inRows: B, width: D)
+        if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
+            S.gatherRowsForward(slab.at(rawSlot), UnsafePointer(w.sequenceTape.at(raw.outputs[0]) + t * B * E), expand,
+                                n: N, inRows: B, width: E)
+        }
+        architecture.stepForward(parameters: UnsafePointer(model.parameters.values), slab: slab, slots: s,
+                                 inputs: stepInputs(t, gathered: gathered), recur: !isLast, rows: N)
+        // log alpha = log p(z) + log p(x | z) - log q(z)
+        S.logAlphaForward(slab.at(s.logAlpha), UnsafePointer(slab.at(s.logPrior)), UnsafePointer(slab.at(s.logLikelihood)),
+                          UnsafePointer(slab.at(s.logProposal)), n: N)
+        return UnsafePointer(slab.at(s.logAlpha))
+    }
+
+    func stateBlock(_ index: Int, step t: Int) -> (written: UnsafePointer<S>, gathered: UnsafeMutablePointer<S>) {
+        let w = tape!
+        let written = architecture.recurrence.outputState(slab: w.slab(t - 1), slots: w.slots.recurrence, zeros: w.zeroState)
+        let gathered = w.slots.gatheredState(slab: w.slab(t), zeros: w.zeroState)
+        let (from, to) = blockPointers(index, written, gathered)
+        return (UnsafePointer(from), to)
+    }
+
+    func stepBackward(_ t: Int, gathered: Bool, isLast: Bool, dLogAlpha: UnsafePointer<S>,
+                      dOutput: UnsafeMutablePointer<S>, dState: UnsafeMutablePointer<S>,
+                      gradients g: UnsafeMutablePointer<S>) {
+        guard let w = tape, w.withTape, let gradSlab = w.gradSlab, let sequenceGrad = w.sequenceGrad else {
+            preconditionFailure("backward needs a pass run with keepTape: true")
+        }
+        let a = architecture, s = w.slots, c = a.configuration
+        let B = w.sequences, N = w.rows, E = c.encodedDim
+        let slab = w.slab(t)
+        gradSlab.zero(count: w.slabSize)
+        // forward: log alpha = log p(z) + log p(x | z) - log q(z)
+        S.logAlphaBackward(gradSlab.at(s.logPrior), gradSlab.at(s.logLikelihood), gradSlab.at(s.logProposal), dLogAlpha,
+                           n: N)
+        a.stepBackward(parameters: UnsafePointer(model.parameters.values), gradients: g, slab: slab, gradSlab: gradSlab,
+                       slots: s, inputs: stepInputs(t, gathered: gathered), recur: !isLast,
+                       dOutput: stateGradients(dOutput), dState: stateGradients(dState), rows: N, mutation: mutation)
+        // forward: ex = phi_x(x_t) repeated per particle, so its gradient sums over particles
+        S.gatherRowsBackward(sequenceGrad.at(w.sequenceSlots.outputs[0]) + t * B * E,
+                             UnsafePointer(gradSlab.at(s.encodedData)), UnsafePointer(w.expandIndex), n: N, inRows: B,
+                             width: E)
+        if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
+            S.gatherRowsBackward(sequenceGrad.at(raw.outputs[0]) + t * B * E, UnsafePointer(gradSlab.at(rawSlot)),
+                                 UnsafePointer(w.expandIndex), n: N, inRows: B, width: E)
+        }
+    }
+
+    func endBackward(dInitialState: UnsafeMutablePointer<S>, gradients g: UnsafeMutablePointer<S>) {
+        let w = tape!, a = architecture, c = a.configuration
+        let p = UnsafePointer(model.parameters.values)
+        let B = w.sequences, T = w.steps
+        if let initial = w.initialState {
+            // forward: step 0's state = FIVO's initial state broadcast to every row
+            initial.backward(architecture: a, parameters: p, gradients: g, n: w.rows,
+                             dState: stateGradients(dInitialState))
+        }
+        // forward: phi_x over every (step, sequence) row at once
+        let sequenceGrad = w.sequenceGrad!
+        a.phiX.backward(parameters: p, gradients: g, slab: w.sequenceTape, gradSlab: sequenceGrad,
+                        slots: w.sequenceSlots, input0: UnsafePointer(w.inputs), input1: nil, dInput0: nil,
+                        dInput1: nil, modulation: [], rows: T * B)
+        if let raw = w.rawSequenceSlots {
+            a.phiX.backward(parameters: p, gradients: g, slab: w.sequenceTape, gradSlab: sequenceGrad, slots: raw,
+                            input0: UnsafePointer(w.targets), input1: nil, dInput0: nil, dInput1: nil, modulation: [],
+                            rows: T * B)
+        }
+        sequenceGrad.zero(count: w.sequenceSize)  // left zeroed: the next backward accumulates into it
+        if mutation == .droppedBias,
+           let bias = model.parameters.layout.tensor(named: "emission.layer\(c.fcWidths.count).bias") {
+            (g + bias.offset).zero(count: bias.count)
+        }
+    }
+
+    // MARK: - The state around a step
+
+    /// The state step t reads: at t = 0 zeros (``StepSemantics/standard``) or the broadcast
+    /// initial state (`.fivo`), after a resampling the gathered copies, else the previous
+    /// step's outputs.
+    func stateInputs(_ t: Int, gathered: Bool) -> RecurrentStatePointers<S> {
+        let w = tape!, s = w.slots
+        if t == 0 {
+            guard w.initialState != nil else { return RecurrentStatePointers(zeros: w.zeroState) }
+            return s.gatheredState(slab: w.slab(0), zeros: w.zeroState)
+        }
+        if gathered { return s.gatheredState(slab: w.slab(t), zeros: w.zeroState) }
+        return architecture.recurrence.outputState(slab: w.slab(t - 1), slots: s.recurrence, zeros: w.zeroState)
+    }
+
+    /// The per-particle inputs of step t (state, encoded frame, proposal input, target).
+    func stepInputs(_ t: Int, gathered: Bool) -> ModelArchitecture.StepInputs<S> {
+        let w = tape!, s = w.slots, slab = w.slab(t)
+        let ex = slab.at(s.encodedData)
+        return ModelArchitecture.StepInputs(state: stateInputs(t, gathered: gathered), encodedData: ex,
+                                            proposalData: s.encodedRawData.map { slab.at($0) } ?? ex,
+                                            target: slab.at(s.target))
+    }
+
+    /// A state-gradient buffer of the SMC core (blocks of ``stateBlockWidths``) as the parts
+    /// of the recurrent state; parts the model lacks go to a sink that nothing reads.
+    private func stateGradients(_ base: UnsafeMutablePointer<S>) -> RecurrentStatePointers<S> {
+        let w = tape!, c = architecture.configuration, N = w.rows
+        var parts = RecurrentStatePointers(zeros: w.gradientSink)
+        var offset = 0
+        parts.h = base
+        offset += N * c.hiddenDim
+        if c.cell == .lstm {
+            parts.c = base + offset
+            offset += N * c.hiddenDim
+        }
+        if c.model == .vhrnn {
+            parts.hyperH = base + offset
+            offset += N * c.hyperDim
+            if c.cell == .lstm { parts.hyperC = base + offset }
+        }
+        return parts
+    }
+
+    /// Block `index` of two states, in ``stateBlockWidths`` order.
+    private func blockPointers(_ index: Int, _ a: RecurrentStatePointers<S>, _ b: RecurrentStatePointers<S>)
+        -> (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) {
+        switch (index, architecture.configuration.cell == .lstm) {
+        case (0, _): return (a.h, b.h)
+        case (1, true): return (a.c, b.c)
+        case (1, false), (2, true): return (a.hyperH, b.hyperH)
+        default: return (a.hyperC, b.hyperC)
+        }
+    }
+}

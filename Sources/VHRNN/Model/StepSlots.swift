@@ -1,0 +1,59 @@
+/// Where every activation of one filter step lives: slots of a per-step slab (rows =
+/// sequences × particles), built from the components' own slot descriptions. The gradient
+/// slab uses the same layout, so a slot's gradient is at the same offset there.
+///
+/// The order of the slots is the order of the slab (and, for reproducibility of float results
+/// that could depend on alignment, fixed).
+struct StepSlots {
+    /// phi_x(x_t) and the target frame, one row per particle.
+    var encodedData: Slot
+    var target: Slot
+    /// phi_x(raw x_t) per particle, what the proposal reads under ``StepSemantics/fivo``
+    /// (nil under `.standard`, where the proposal reads `encodedData`).
+    var encodedRawData: Slot?
+    /// The ancestors' states gathered after a resampling (and at step 0 under
+    /// ``StepSemantics/fivo``, the broadcast initial state): h, and c / hh / ch where the
+    /// model has them.
+    var gatheredH: Slot
+    var gatheredC: Slot?
+    var gatheredHyperH: Slot?
+    var gatheredHyperC: Slot?
+    var prior: Prior.Slots
+    var proposal: Proposal.Slots
+    var phiZ: DenseStack.Slots
+    var emission: Emission.Slots
+    /// log p(z_t | h_{t-1}), log q(z_t | ·), log p(x_t | ·) and their sum log alpha_t, `(rows)`.
+    var logPrior: Slot
+    var logProposal: Slot
+    var logLikelihood: Slot
+    var logAlpha: Slot
+    var recurrence: Recurrence.Slots
+
+    init(_ a: ModelArchitecture, layout: inout SlabLayout) {
+        let c = a.configuration
+        let lstm = c.cell == .lstm, vh = c.model == .vhrnn
+        encodedData = layout.add(width: c.encodedDim)
+        target = layout.add(width: c.dataDim)
+        encodedRawData = c.semantics == .fivo ? layout.add(width: c.encodedDim) : nil
+        gatheredH = layout.add(width: c.hiddenDim)
+        gatheredC = lstm ? layout.add(width: c.hiddenDim) : nil
+        gatheredHyperH = vh ? layout.add(width: c.hyperDim) : nil
+        gatheredHyperC = vh && lstm ? layout.add(width: c.hyperDim) : nil
+        prior = a.prior.makeSlots(&layout)
+        proposal = a.proposal.makeSlots(&layout)
+        phiZ = a.phiZ.makeSlots(&layout)
+        emission = a.emission.makeSlots(&layout)
+        logPrior = layout.add(width: 1)
+        logProposal = layout.add(width: 1)
+        logLikelihood = layout.add(width: 1)
+        logAlpha = layout.add(width: 1)
+        recurrence = a.recurrence.makeSlots(&layout)
+    }
+
+    /// The gathered state as pointers into `slab` (absent parts: `zeros`).
+    func gatheredState<S>(slab: UnsafeMutablePointer<S>, zeros: UnsafeMutablePointer<S>) -> RecurrentStatePointers<S> {
+        RecurrentStatePointers(h: slab.at(gatheredH), c: gatheredC.map { slab.at($0) } ?? zeros,
+                               hyperH: gatheredHyperH.map { slab.at($0) } ?? zeros,
+                               hyperC: gatheredHyperC.map { slab.at($0) } ?? zeros)
+    }
+}
