@@ -1,7 +1,8 @@
 import Foundation
 
 /// Writes real-valued sequences as one long CSV table — the layout of the synthetic dataset
-/// files (``SyntheticDataFiles``) and one that ``CSVSequenceLoader`` (`csv:PATH`) reads back:
+/// files (``SyntheticData/write(_:info:to:)``) and one that ``CSVSequenceLoader``
+/// (`csv:PATH`) reads back:
 ///
 ///     sequence,step,x0,x1
 ///     0,0,0.5,-1.25
