@@ -364,7 +364,8 @@ extension Kernels {
                             bias?.constPointer, n: n, m: m)
     }
 
-    /// Backward of ``hyperScaleForward`` to all four inputs.
+    /// Backward of ``hyperScaleForward(output:product:scale:shift:bias:)`` to all four inputs
+    /// (each gradient may be nil).
     /// C kernel: `vh_hyper_scale_backward`.
     ///
     /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
@@ -656,10 +657,21 @@ extension Kernels {
 // MARK: - Optimiser
 
 extension Kernels {
-    /// One Adam step over equally shaped parameter, moment and gradient tensors.
-    /// - Parameter step: the 1-based update count (for bias correction).
+    /// One Adam step over equally shaped parameter, moment and gradient tensors, in place:
+    /// `m = β1·m + (1 − β1)·g`, `v = β2·v + (1 − β2)·g²`, then the parameters move by
+    /// `−lr · m̂ / (sqrt(v̂) + ε)` with the bias-corrected moments m̂, v̂. C kernel:
+    /// `vh_adam_update`.
     ///
-    /// C kernel: `vh_adam_update`.
+    /// - Parameters:
+    ///   - parameters: the values to update.
+    ///   - firstMoment: Adam's m, updated in place.
+    ///   - secondMoment: Adam's v, updated in place.
+    ///   - gradient: the gradient of the loss.
+    ///   - learningRate: the step size lr.
+    ///   - beta1: decay of the first moment.
+    ///   - beta2: decay of the second moment.
+    ///   - epsilon: added to sqrt(v̂).
+    ///   - step: the 1-based update count (for bias correction; a precondition).
     ///
     /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func adamUpdate<S: KernelScalar>(

@@ -11,7 +11,9 @@ public struct SplitEvaluation: Codable, Sendable, Equatable {
     public var iwae: Double?
     /// The FIVO bound per step (log Ẑ of a resampling filter), or nil.
     public var fivo: Double?
-    /// The ELBO's Monte Carlo standard error per step (nil without the ELBO; see ``ELBOSpread``).
+    /// The ELBO's Monte Carlo standard error per step: sqrt(Σ_s var_k(W_s) / K) / Σ T, with
+    /// var_k the sample variance of sequence s's K particle log weights W_s (nil without the
+    /// ELBO).
     public var elboStandardError: Double?
     /// The ELBO per step without the lowest 0.1% (at least one) of the split's particle log weights.
     public var elboWithoutTail: Double?
