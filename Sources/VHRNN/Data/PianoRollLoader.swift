@@ -9,7 +9,7 @@ import Foundation
 /// top-level keys are ignored. The pickle is read with `SafePickleReader`, which executes
 /// nothing.
 ///
-/// As the model expects (see <doc:ModelArchitecture>): `targets` are the raw 0/1 frames the
+/// As the model expects (see <doc:ModelArchitecture#Data-inputs-and-targets>): `targets` are the raw 0/1 frames the
 /// Bernoulli emission scores; `inputs` are the frames centred by the per-key mean of all
 /// training frames, which is also returned as `trainFrameMean` (it initialises the emission
 /// bias).

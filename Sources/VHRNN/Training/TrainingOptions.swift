@@ -1,5 +1,5 @@
-/// How a model is trained (paper appendix C / DESIGN §6): Adam on −mean_b(bound_b / T_b),
-/// batches of sequences, K particles, validation by FIVO per step.
+/// How a model is trained (paper appendix C; see <doc:TrainingAndEvaluation>): Adam on
+/// −mean_b(bound_b / T_b), batches of sequences, K particles, validation by FIVO per step.
 public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The bound whose negative per-step mean is the loss (default FIVO, as in the paper; ELBO
     /// and IWAE train the same way, IWAE without resampling and the ELBO with its mean over the
