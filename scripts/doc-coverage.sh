@@ -7,7 +7,7 @@
 #   scripts/doc-coverage.sh --strict        # exit 1 if any public declaration is undocumented
 #   scripts/doc-coverage.sh Sources/VHRNN/Data Sources/VHRNN/Output   # list only these paths
 #
-# How: builds the VHRNN target (debug, in $SCRATCH, default .build-doc-coverage, so the flags
+# How: builds the VHRNN target (debug, in $SCRATCH, default .build-docs/coverage, so the flags
 # below do not invalidate other builds) with the compiler emitting its symbol graph, then reads
 # the graph with python3. A declaration counts when it is public (or open), written in
 # Sources/VHRNN (it has a source location there) and is not synthesized by the compiler
@@ -17,12 +17,12 @@
 # is listed as undocumented. Enum cases, stored properties, statics, initializers and methods
 # all count, each overload separately.
 #
-# The DocC build (`make docs`) has its own coverage table (which also counts synthesized
-# symbols): `make docs DOCC_FLAGS="--experimental-documentation-coverage"`.
+# The DocC build has its own coverage table (which also counts synthesized symbols such as
+# `==` and `init(rawValue:)`): `make docs DOCC_FLAGS=--experimental-documentation-coverage`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-SCRATCH=${SCRATCH:-.build-doc-coverage}
+SCRATCH=${SCRATCH:-.build-docs/coverage}
 GRAPH_DIR="$SCRATCH/symbol-graph"
 
 mode=full
