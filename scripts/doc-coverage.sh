@@ -26,11 +26,12 @@ SCRATCH=${SCRATCH:-.build-docs/coverage}
 GRAPH_DIR="$SCRATCH/symbol-graph"
 
 mode=full
+strict=0
 paths=()
 for arg in "$@"; do
   case "$arg" in
     --summary) mode=summary ;;
-    --strict) mode="${mode}-strict" ;;
+    --strict) strict=1 ;;
     -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) paths+=("$arg") ;;
   esac
@@ -47,12 +48,12 @@ if ! swift build --scratch-path "$SCRATCH" --target VHRNN \
   exit 2
 fi
 
-python3 - "$PWD" "$GRAPH_DIR" "$mode" "${paths[@]+"${paths[@]}"}" <<'PY'
+python3 - "$PWD" "$GRAPH_DIR" "$mode" "$strict" "${paths[@]+"${paths[@]}"}" <<'PY'
 import collections, glob, json, os, sys
 from urllib.parse import unquote, urlparse
 
-root, graph_dir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-only = [p.rstrip("/") for p in sys.argv[4:]]
+root, graph_dir, mode, strict = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+only = [p.rstrip("/") for p in sys.argv[5:]]
 source_root = os.path.join(root, "Sources", "VHRNN") + os.sep
 
 def path_of(uri):
@@ -95,7 +96,7 @@ for name in sorted(per_folder):
     t, m = per_folder[name]
     print(f"  {name:<14}{t:>8}{m:>14}")
 
-if not mode.startswith("summary"):
+if mode != "summary":
     undocumented = sorted(d for d in decls.values() if not d[4]
                           and (not only or any(d[0] == p or d[0].startswith(p + os.sep) for p in only)))
     current = None
@@ -107,6 +108,6 @@ if not mode.startswith("summary"):
             print(f"\n{rel}")
         print(f"  {line:>5}  {kind:<18} {name}")
 
-if mode.endswith("strict") and missing:
+if strict and missing:
     sys.exit(1)
 PY
