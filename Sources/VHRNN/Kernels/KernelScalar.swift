@@ -10,7 +10,7 @@ where Self.RawSignificand: FixedWidthInteger {
 }
 
 /// The precision of a kernel family, as recorded in checkpoints (`config.json`'s
-/// `precision`, the safetensors dtype) and benchmark reports.
+/// `precision`, the safetensors dtype).
 public enum KernelPrecision: String, Sendable, Codable {
     /// `float32`: `Float`, the `_f32` kernels, safetensors `F32`; `float64`: `Double`, the `_f64`
     /// kernels, safetensors `F64`.
