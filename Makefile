@@ -12,7 +12,7 @@ OPENMP_BUILD := --scratch-path .build-openmp
 TEST_FLAGS   := -Xcc -O2 --disable-xctest
 APT_PACKAGES := libopenblas-dev libomp-dev
 
-.PHONY: all deps build run bench test test-openmp test-dispatch example fuzz test-sanitize clean
+.PHONY: all deps build run bench test test-openmp test-dispatch example fuzz test-sanitize docs docs-coverage clean
 
 all: build
 
@@ -67,5 +67,24 @@ FUZZ_SECONDS ?= 600
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
+# The DocC catalog (Sources/VHRNN/VHRNN.docc) and every public declaration's documentation as
+# one archive, .build-docs/VHRNN.doccarchive (static hosting layout; open with
+# `swift package --disable-sandbox preview-documentation --target VHRNN` for a local server).
+# Warnings (broken symbol or article links, "- Parameters:" lists that miss a parameter) are
+# errors; `make docs DOCC_FLAGS=` builds in spite of them, and
+# `make docs DOCC_FLAGS=--experimental-documentation-coverage` also prints docc's coverage table.
+# Needs no system package: the swift-docc-plugin command plugin and docc ship with the toolchain.
+DOCS_DIR   := .build-docs
+DOCC_FLAGS ?= --warnings-as-errors
+docs:
+	@mkdir -p $(DOCS_DIR)
+	$(SWIFT) package --scratch-path $(DOCS_DIR)/scratch --disable-sandbox \
+	  --allow-writing-to-directory $(DOCS_DIR) \
+	  generate-documentation --target VHRNN $(DOCC_FLAGS) --output-path $(DOCS_DIR)/VHRNN.doccarchive
+
+# Public declarations of the VHRNN target without a doc comment, per folder and file.
+docs-coverage:
+	scripts/doc-coverage.sh $(ARGS)
+
 clean:
-	rm -rf .build .build-openmp .build-fuzz .build-asan .build-asan-openmp .build-tsan .build-tsan-openmp Examples/FilterDemo/.build
+	rm -rf .build .build-openmp .build-fuzz .build-asan .build-asan-openmp .build-tsan .build-tsan-openmp .build-docs Examples/FilterDemo/.build

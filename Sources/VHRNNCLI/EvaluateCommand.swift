@@ -8,7 +8,7 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate ELBO, IWAE and FIVO per time step of a checkpoint on a data split.",
         discussion: """
-            The metric is the bound summed over the split divided by its total number of steps (DESIGN §4). \
+            The metric is the bound summed over the split divided by its total number of steps (see docs: VHRNN.docc/BoundsAndResampling.md). \
             The paper evaluates music with K=128 and stock/sensor data with K=1024. Sequences are batched so \
             that sequences × particles stays under --max-rows, and no training tape is kept, so K=1024 over \
             thousands of steps fits in memory.

@@ -8,7 +8,7 @@ struct ParamsCommand: ParsableCommand {
         abstract: "Report a model's parameter count: trainable, and as the paper counts it.",
         discussion: """
             The paper's counts come from the FIVO code, which also builds a reverse LSTM the filtering \
-            proposal never uses; "paper_count" includes it (DESIGN §2). For a VRNN with two fc layers on \
+            proposal never uses; "paper_count" includes it (see docs: VHRNN.docc/ModelArchitecture.md). For a VRNN with two fc layers on \
             the synthetic data this gives the paper's 2612 (Z=8) and 1516 (Z=6); on JSB 23,200 / 30,636 / \
             39,096 (Z=H=24/28/32).
             """)

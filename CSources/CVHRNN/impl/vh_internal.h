@@ -12,7 +12,8 @@
 #include "vh_fastmath.h"
 
 // Run-time dispatch of hot loops: clang emits an AVX-512 (x86-64-v4), an AVX2+FMA (v3) and a
-// baseline copy and an ifunc picks one at load time (DESIGN §8; no -march needed). ELF only.
+// baseline copy and an ifunc picks one at load time (no -march needed). ELF only. See docs:
+// VHRNN.docc/KernelCore.md.
 // Not under ThreadSanitizer: it instruments the ifunc resolvers, which run during relocation
 // before its runtime exists (a segfault at load), so a TSan build has the baseline copy only.
 #if defined(__has_feature)
@@ -27,7 +28,7 @@
 #endif
 
 // Rows per parallel chunk so that a chunk does at least ~32k flops of work: below that the
-// ~0.3 us per-chunk dispatch cost dominates (DESIGN §8).
+// ~0.3 us per-chunk dispatch cost dominates (see docs: VHRNN.docc/KernelCore.md).
 static inline size_t vh_grain_rows(size_t flops_per_row) {
     size_t g = 32768 / (flops_per_row ? flops_per_row : 1);
     return g ? g : 1;

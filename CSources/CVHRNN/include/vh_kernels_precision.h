@@ -33,7 +33,8 @@ void VH_FN(vh_accumulate)(R *dst, const R *src, size_t count);
 // ---- LSTM cells (TF gate order i, j, f, o; forget bias +1 added at run time) --------------
 // Pre-activations come from the caller's GEMMs: wy = y W^T (n, 4H), uh = h_prev U^T (n, 4H).
 // Plain cell:   a = wy + uh + b
-// Hyper cell:   a = scale_x . wy + scale_h . uh + bias_dyn + b   (DESIGN §3, '.' Hadamard)
+// Hyper cell:   a = scale_x . wy + scale_h . uh + bias_dyn + b   ('.' Hadamard)
+//   (see docs: VHRNN.docc/ModelArchitecture.md)
 //   hyper (n, 12H) holds per row [scale_x (4H) | scale_h (4H) | bias_dyn (4H)], each block in
 //   gate order i, j, f, o.
 // i = sig(a_i), j = tanh(a_j), f = sig(a_f + 1), o = sig(a_o)
@@ -80,7 +81,7 @@ void VH_FN(vh_hyper_gru_cell_backward)(R *dwx, R *duh, R *dhyper, R *db, R *dh_p
                                        const R *dh, const R *gates, const R *wx, const R *uh,
                                        const R *hyper, const R *h_prev, int n, int hidden);
 
-// ---- decoder hyper-scaling (DESIGN §3, omega) ----------------------------------------------
+// ---- decoder hyper-scaling (omega; see docs: VHRNN.docc/ModelArchitecture.md) --------------
 // out (n, m) = s (n, m) . vv (n, m) + r (n, m) + b (m);  vv = v V^T from the caller's GEMM.
 // b may be NULL.
 void VH_FN(vh_hyper_scale_forward)(R *out, const R *vv, const R *s, const R *r, const R *b,

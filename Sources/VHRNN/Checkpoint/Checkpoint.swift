@@ -19,9 +19,13 @@ import Foundation
 /// renames, after which ``load(directory:)`` reports the `.old-` sibling that holds the previous
 /// checkpoint. See docs/CHECKPOINTS.md.
 public struct Checkpoint {
+    /// `model.safetensors`: the parameter values, one tensor per layout tensor.
     public static let modelFile = "model.safetensors"
+    /// `config.json`: the ``CheckpointConfig`` (model, data, precision, parameter count).
     public static let configFile = "config.json"
+    /// `training_state.safetensors`: Adam's moments (resumable checkpoints only).
     public static let trainingStateFile = "training_state.safetensors"
+    /// `training_state.json`: the ``TrainingState`` (resumable checkpoints only).
     public static let trainingStateJSONFile = "training_state.json"
     /// Every file a checkpoint directory may hold.
     public static let fileNames: Set<String> = [modelFile, configFile, trainingStateFile, trainingStateJSONFile]
@@ -30,8 +34,10 @@ public struct Checkpoint {
     public static let modelFormat = "vhrnn-checkpoint-1"
     /// `__metadata__["format"]` of `training_state.safetensors`.
     public static let trainingStateFormat = "vhrnn-training-state-1"
-    /// Prefixes of the names of Adam's moment tensors in `training_state.safetensors`.
+    /// Prefix of the names of Adam's first-moment tensors in `training_state.safetensors`
+    /// (`adam_m.<parameter name>`).
     public static let firstMomentPrefix = "adam_m."
+    /// Prefix of the names of Adam's second-moment tensors (`adam_v.<parameter name>`).
     public static let secondMomentPrefix = "adam_v."
 
     /// Saves `store`'s values (and, with `trainingState`, its Adam moments and step) with the
@@ -40,7 +46,19 @@ public struct Checkpoint {
     ///
     /// An existing `directory` is only replaced if it looks like a checkpoint (it holds nothing
     /// but checkpoint files); anything else is refused, so a mistyped path cannot delete data.
-    /// Returns the config written.
+    /// Leftovers of an interrupted earlier save are tidied first (``removeLeftovers(of:)``).
+    ///
+    /// - Parameters:
+    ///   - store: the parameters (and Adam moments) to write, in the store's precision.
+    ///   - model: the configuration the store's layout was built from.
+    ///   - data: where the training data came from and how it was transformed.
+    ///   - trainingState: what is needed to resume training; nil writes a model-only checkpoint.
+    ///   - directory: the checkpoint directory (its parent is created if needed).
+    /// - Returns: the config written to `config.json`.
+    /// - Throws: ``DataFileError`` naming the path when `directory` is not a checkpoint
+    ///   directory, or a file cannot be created, written, synced or renamed.
+    /// - Complexity: O(parameter count) time and memory: everything is serialised before the
+    ///   disk is touched.
     @discardableResult
     public static func save<S: KernelScalar>(_ store: ParameterStore<S>, model: ModelConfiguration, data: DataSpec,
                                              trainingState: TrainingState? = nil, to directory: String) throws -> CheckpointConfig {
@@ -158,7 +176,12 @@ public struct Checkpoint {
     ///   `.old-` — the previous complete checkpoint — is renamed back to `DIR`;
     /// - remaining `DIR.old-*` (superseded by `DIR`) are removed.
     ///
-    /// Returns the names removed or restored. Only names of exactly that form are touched.
+    /// Only names of exactly that form (the base name, the marker and a random suffix of the
+    /// length saves use) are touched.
+    ///
+    /// - Parameter directory: the checkpoint directory whose siblings are inspected.
+    /// - Returns: the names removed or restored (empty when the parent cannot be listed).
+    /// - Throws: ``DataFileError`` when an `.old-` copy cannot be renamed back.
     @discardableResult
     public static func removeLeftovers(of directory: String) throws -> [String] {
         let dir = normalized(directory)
@@ -197,7 +220,19 @@ public struct Checkpoint {
 
     /// Reads and validates a checkpoint directory: config, parameter tensors and, if present,
     /// the training state and Adam moments. Use ``LoadedCheckpoint/restore(into:includeTrainingState:)``
-    /// or ``LoadedCheckpoint/makeStore(_:layout:)`` to get a ``ParameterStore``.
+    /// or ``LoadedCheckpoint/makeStore(_:layout:includeTrainingState:)`` to get a
+    /// ``ParameterStore``, or ``SequenceModel/load(checkpoint:includeTrainingState:)`` for a model.
+    ///
+    /// Nothing of a size the files claim is allocated before it is checked against the file.
+    ///
+    /// - Parameter directory: the checkpoint directory.
+    /// - Returns: the checkpoint's config, tensors (in their stored precision) and training state.
+    /// - Throws: ``DataFileError`` naming the file and the field or tensor: no such directory
+    ///   (with a hint when an interrupted save left a `.old-` copy), an unsupported format
+    ///   version, a malformed safetensors file, a wrong `format` entry, a dtype other than F32 or
+    ///   F64, a NaN or infinity in any tensor, a parameter count that contradicts `config.json`,
+    ///   only one of the two training-state files, or moments that do not pair up with the
+    ///   parameters.
     public static func load(directory: String) throws -> LoadedCheckpoint {
         let dir = normalized(directory)
         let fm = FileManager.default

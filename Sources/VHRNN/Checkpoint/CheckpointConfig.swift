@@ -3,13 +3,23 @@
 public struct DataSpec: Codable, Sendable, Equatable {
     /// The data source, e.g. `"synthetic:standard"`, `"pianoroll:/data/jsb.pkl"`, `"csv:/x.csv"`.
     public var source: String
+    /// Binary (Bernoulli emission) or real (Gaussian emission) observations.
     public var kind: ObservationKind
+    /// D, the values per frame.
     public var dataDim: Int
     /// For normalised real data: the statistics applied (fitted on the training split).
     public var normalization: Normalization?
     /// For binary data: the per-dimension mean of the training frames.
     public var trainFrameMean: [Double]?
 
+    /// A data description from its parts.
+    ///
+    /// - Parameters:
+    ///   - source: the data source string (as `--data` takes it).
+    ///   - kind: binary or real observations.
+    ///   - dataDim: D.
+    ///   - normalization: the per-feature statistics applied, for normalised real data.
+    ///   - trainFrameMean: the training frames' per-dimension mean, for binary data.
     public init(source: String, kind: ObservationKind, dataDim: Int, normalization: Normalization? = nil,
                 trainFrameMean: [Double]? = nil) {
         self.source = source
@@ -32,8 +42,12 @@ public struct CheckpointConfig: Codable, Sendable, Equatable {
     /// The version this library writes and reads.
     public static let currentFormatVersion = 1
 
+    /// The `config.json` format version (``currentFormatVersion`` for files this library
+    /// writes; any other is refused on load).
     public var formatVersion: Int
+    /// The model the parameters belong to: every size and choice needed to rebuild its layout.
     public var model: ModelConfiguration
+    /// The training data and its transformation, so new data can be fed the same way.
     public var data: DataSpec
     /// Precision of the stored tensors (that of the ``ParameterStore`` that was saved).
     public var precision: KernelPrecision
@@ -42,6 +56,8 @@ public struct CheckpointConfig: Codable, Sendable, Equatable {
     /// When the checkpoint was written, ISO 8601 in UTC (e.g. `2025-01-31T12:00:00Z`).
     public var createdAt: String
 
+    /// A config from its parts; ``Checkpoint/save(_:model:data:trainingState:to:)`` builds one
+    /// from the store it saves.
     public init(formatVersion: Int = CheckpointConfig.currentFormatVersion, model: ModelConfiguration, data: DataSpec,
                 precision: KernelPrecision, parameterCount: Int, createdAt: String) {
         self.formatVersion = formatVersion

@@ -2,9 +2,12 @@ import Foundation
 
 /// The scalars of a checkpoint tensor in the precision they were stored in.
 public enum CheckpointValues: Sendable, Equatable {
+    /// Stored as `F32`.
     case float32([Float])
+    /// Stored as `F64`.
     case float64([Double])
 
+    /// The stored precision: `.float32` or `.float64`.
     public var precision: KernelPrecision {
         switch self {
         case .float32: return .float32
@@ -27,6 +30,7 @@ public enum CheckpointValues: Sendable, Equatable {
         }
     }
 
+    /// Number of scalars.
     public var count: Int {
         switch self {
         case .float32(let v): return v.count
@@ -36,6 +40,8 @@ public enum CheckpointValues: Sendable, Equatable {
 
     /// The values as `S`: bit-exact when the precision matches, otherwise converted (Float →
     /// Double is exact; Double → Float rounds to nearest).
+    ///
+    /// - Complexity: O(count).
     public func converted<S: KernelScalar>(to _: S.Type = S.self) -> [S] {
         switch self {
         case .float32(let v): return (v as? [S]) ?? v.map { S($0) }
@@ -84,10 +90,15 @@ public enum CheckpointValues: Sendable, Equatable {
 
 /// One named tensor read from a checkpoint: its ``ParameterLayout`` name, shape and values.
 public struct CheckpointTensor: Sendable, Equatable {
+    /// The tensor's name in the file, e.g. `emission.layer1.bias` (a ``ParameterLayout`` name).
     public var name: String
+    /// Row-major shape; weights are `(out, in)`.
     public var shape: [Int]
+    /// The scalars, in the precision they were stored in.
     public var values: CheckpointValues
 
+    /// A tensor from its parts (the product of `shape` is expected to equal `values.count`;
+    /// not checked here).
     public init(name: String, shape: [Int], values: CheckpointValues) {
         self.name = name
         self.shape = shape

@@ -24,6 +24,8 @@ import Foundation
 public enum FIVOCheckpointImport {
     /// What the conversion produced.
     public struct Result {
+        /// The VRNN the variables describe (sizes from their shapes, FIVO step semantics, no sigma
+        /// floor).
         public var configuration: ModelConfiguration
         /// Our tensors by name, row-major as ``ParameterLayout`` lays them out.
         public var tensors: [String: [Float]]
@@ -41,10 +43,14 @@ public enum FIVOCheckpointImport {
     ]
 
     /// Converts the checkpoint at `prefix` (the path without `.index`).
+    ///
     /// - Parameters:
+    ///   - prefix: the TF1 checkpoint prefix, e.g. `runs/fivo/model.ckpt-100000` (its `.index`
+    ///     and `.data-*` files are read, checksums verified).
     ///   - trainFrameMean: the per-key mean of the training frames (Bernoulli emission: needed,
     ///     FIVO keeps it outside the checkpoint). Ignored for a Gaussian emission.
     ///   - latentSize: if given, must equal the latent size the shapes imply.
+    /// - Returns: the configuration, our tensors and notes on what was dropped or ignored.
     /// - Throws: ``TensorFlowCheckpointError`` for unreadable files, ``FIVOImportError`` naming
     ///   the variable for anything unexpected.
     public static func convert(prefix: String, trainFrameMean: [Double]?, latentSize: Int? = nil) throws -> Result {
@@ -199,6 +205,16 @@ public enum FIVOCheckpointImport {
     }
 
     /// Converts and saves as one of our checkpoints in `directory` (float32, no training state).
+    ///
+    /// - Parameters:
+    ///   - prefix: the TF1 checkpoint prefix (see ``convert(prefix:trainFrameMean:latentSize:)``).
+    ///   - data: the data the model was trained on; its `trainFrameMean` supplies FIVO's
+    ///     Bernoulli bias and it is recorded in `config.json`.
+    ///   - latentSize: if given, must equal the latent size the shapes imply.
+    ///   - directory: the checkpoint directory to write.
+    /// - Returns: the conversion and the model built from it.
+    /// - Throws: the errors of ``convert(prefix:trainFrameMean:latentSize:)`` and
+    ///   ``save(_:data:to:)``.
     @discardableResult
     public static func importCheckpoint(prefix: String, data: DataSpec, latentSize: Int? = nil,
                                         to directory: String) throws -> (result: Result, model: SequenceModel<Float>) {
@@ -206,7 +222,15 @@ public enum FIVOCheckpointImport {
         return (result, try save(result, data: data, to: directory))
     }
 
-    /// Saves a converted checkpoint as one of ours in `directory`; returns the model.
+    /// Saves a converted checkpoint as one of ours in `directory`.
+    ///
+    /// - Parameters:
+    ///   - result: what ``convert(prefix:trainFrameMean:latentSize:)`` produced.
+    ///   - data: the training data's description (its dimension must match the model's).
+    ///   - directory: the checkpoint directory to write.
+    /// - Returns: the model holding the converted parameters.
+    /// - Throws: ``FIVOImportError`` for a data dimension that does not match;
+    ///   ``DataFileError`` when the checkpoint cannot be written.
     @discardableResult
     public static func save(_ result: Result, data: DataSpec, to directory: String) throws -> SequenceModel<Float> {
         guard data.dataDim == result.configuration.dataDim else {
@@ -227,11 +251,16 @@ public enum FIVOCheckpointImport {
 
 /// A FIVO checkpoint does not hold the VRNN the importer expects; names the variable.
 public struct FIVOImportError: Error, CustomStringConvertible, Sendable {
+    /// The checkpoint prefix (or output directory) concerned.
     public var checkpoint: String
+    /// The TensorFlow variable name, e.g. `lstm_cell/kernel`.
     public var variable: String
+    /// What is wrong with it (missing, unexpected, mis-shaped, mis-typed).
     public var message: String
     /// The checkpoint is fine but its Bernoulli emission needs the training-frame mean.
     public var needsTrainingData = false
+    /// One line: `checkpoint: variable: message`, with the variable and message cut short when
+    /// long.
     public var description: String {
         "\(checkpoint): \(DataFileError.excerpt(variable, limit: 200)): \(DataFileError.excerpt(message, limit: 500))"
     }

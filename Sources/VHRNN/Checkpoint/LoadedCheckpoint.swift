@@ -3,6 +3,7 @@
 public struct LoadedCheckpoint: Sendable, Equatable {
     /// The directory it was read from.
     public var directory: String
+    /// The contents of `config.json`: model configuration, data description, precision.
     public var config: CheckpointConfig
     /// Nil when the checkpoint was saved without training state.
     public var trainingState: TrainingState?
@@ -13,7 +14,7 @@ public struct LoadedCheckpoint: Sendable, Equatable {
     /// Adam's second moments, named and ordered as ``parameters`` (nil without training state).
     public var secondMoments: [CheckpointTensor]?
 
-    /// The parameter tensor with this name, if any.
+    /// The parameter tensor with this name (e.g. `rnn.input_weight`), if any.
     public func parameter(named name: String) -> CheckpointTensor? { parameters.first { $0.name == name } }
 
     /// Copies the checkpoint into `store`: values always; with `includeTrainingState` also
@@ -24,6 +25,16 @@ public struct LoadedCheckpoint: Sendable, Equatable {
     /// other tensor; otherwise a ``DataFileError`` names the tensor and nothing is changed.
     /// Tensors of the other precision are converted (Float → Double exactly, Double → Float
     /// rounded to nearest); the returned notes say so.
+    ///
+    /// - Parameters:
+    ///   - store: the destination; its layout decides which tensors are expected.
+    ///   - includeTrainingState: also restore Adam's moments and step (false: only the values;
+    ///     the store's moments and step are left as they are).
+    /// - Returns: notes for the user (a precision conversion, moments reset for want of a
+    ///   training state); empty when the copy was exact.
+    /// - Throws: ``DataFileError`` naming `model.safetensors` and the missing, mis-shaped or
+    ///   unexpected tensor.
+    /// - Complexity: O(parameter count).
     @discardableResult
     public func restore<S: KernelScalar>(into store: ParameterStore<S>, includeTrainingState: Bool = true) throws -> [String] {
         let modelPath = directory + "/" + Checkpoint.modelFile
@@ -78,6 +89,13 @@ public struct LoadedCheckpoint: Sendable, Equatable {
 
     /// A new store for `layout` holding the checkpoint's values, moments and step (see
     /// ``restore(into:includeTrainingState:)``).
+    ///
+    /// - Parameters:
+    ///   - _: the store's scalar type, e.g. `Float.self` (inferred from the context if omitted).
+    ///   - layout: the layout of the model the checkpoint belongs to.
+    ///   - includeTrainingState: also restore Adam's moments and step.
+    /// - Returns: the filled store.
+    /// - Throws: ``DataFileError`` when the tensors do not match `layout`.
     public func makeStore<S: KernelScalar>(_: S.Type = S.self, layout: ParameterLayout,
                                            includeTrainingState: Bool = true) throws -> ParameterStore<S> {
         var generator = SplitMix64(seed: 0)

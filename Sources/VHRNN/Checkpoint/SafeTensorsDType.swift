@@ -3,21 +3,37 @@
 /// Only types with a whole number of bytes per element are supported (the sub-byte `F4`/`F6`
 /// formats of newer writers are rejected as unsupported when read).
 public enum SafeTensorsDType: String, Sendable, CaseIterable, Codable {
+    /// `BOOL`: one byte per element.
     case bool = "BOOL"
+    /// `U8`: unsigned 8-bit integers.
     case u8 = "U8"
+    /// `I8`: signed 8-bit integers.
     case i8 = "I8"
+    /// `F8_E5M2`: 8-bit floats, 5 exponent and 2 mantissa bits.
     case f8e5m2 = "F8_E5M2"
+    /// `F8_E4M3`: 8-bit floats, 4 exponent and 3 mantissa bits.
     case f8e4m3 = "F8_E4M3"
+    /// `F8_E8M0`: 8-bit exponent-only scale factors.
     case f8e8m0 = "F8_E8M0"
+    /// `I16`: signed 16-bit integers.
     case i16 = "I16"
+    /// `U16`: unsigned 16-bit integers.
     case u16 = "U16"
+    /// `F16`: IEEE half precision.
     case f16 = "F16"
+    /// `BF16`: bfloat16 (float32's exponent, 7 mantissa bits).
     case bf16 = "BF16"
+    /// `I32`: signed 32-bit integers.
     case i32 = "I32"
+    /// `U32`: unsigned 32-bit integers.
     case u32 = "U32"
+    /// `F32`: IEEE single precision; what `Float` checkpoints store.
     case f32 = "F32"
+    /// `I64`: signed 64-bit integers.
     case i64 = "I64"
+    /// `U64`: unsigned 64-bit integers.
     case u64 = "U64"
+    /// `F64`: IEEE double precision; what `Double` checkpoints store.
     case f64 = "F64"
 
     /// Bytes per element.

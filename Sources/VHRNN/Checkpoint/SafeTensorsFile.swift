@@ -3,12 +3,17 @@ import Foundation
 /// One tensor of a safetensors file: name, element type, row-major shape and raw little-endian
 /// bytes.
 public struct SafeTensorsEntry: Sendable, Equatable {
+    /// The tensor's key in the header (not empty, not `__metadata__`, unique in a file).
     public var name: String
+    /// The element type.
     public var dtype: SafeTensorsDType
+    /// Row-major shape (`[]` for a scalar).
     public var shape: [Int]
     /// Exactly `dtype.byteSize × shape product` bytes, little-endian, row-major.
     public var data: Data
 
+    /// An entry from its parts; consistency of `data` with `dtype` and `shape` is checked when
+    /// the file is serialised.
     public init(name: String, dtype: SafeTensorsDType, shape: [Int], data: Data) {
         self.name = name
         self.dtype = dtype
@@ -42,6 +47,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     /// The reference implementation's limit on the header size (100 MB).
     public static let maximumHeaderSize = 100_000_000
 
+    /// A file of `tensors` (written in this order) and an optional `__metadata__` map.
     public init(tensors: [SafeTensorsEntry], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
@@ -63,9 +69,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     // MARK: Writing
 
-    /// The file's bytes. Throws a ``DataFileError`` (with `path` as given, for messages) if a
-    /// name is duplicated, empty or `__metadata__`, a shape is invalid, or a tensor's byte count
-    /// does not match its dtype and shape.
+    /// The file's bytes: header length, JSON header (`__metadata__` first, then the tensors in
+    /// order, padded with spaces to a multiple of 8 bytes) and the tensors' data back to back.
+    ///
+    /// - Parameter path: the file name used in error messages only.
+    /// - Returns: the complete file image.
+    /// - Throws: ``DataFileError`` (naming `path`) if a name is duplicated, empty or
+    ///   `__metadata__`, a shape is invalid, or a tensor's byte count does not match its dtype
+    ///   and shape.
     public func serialized(path: String = "<safetensors>") throws -> Data {
         var seen = Set<String>()
         var header = "{"
@@ -108,6 +119,9 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
 
     /// Writes the file (not atomically; ``Checkpoint`` adds atomicity and fsync).
+    ///
+    /// - Parameter path: the destination, replaced if it exists.
+    /// - Throws: ``DataFileError`` if the file cannot be serialised or written.
     public func write(to path: String) throws {
         let data = try serialized(path: path)
         do {
@@ -119,7 +133,11 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
     // MARK: Reading
 
-    /// Reads and validates a safetensors file.
+    /// Reads and validates a safetensors file (see ``parse(_:path:)`` for what is checked).
+    ///
+    /// - Parameter path: the file to read.
+    /// - Returns: the tensors, in data-section order, and the metadata.
+    /// - Throws: ``DataFileError`` naming the file and the problem.
     public static func read(path: String) throws -> SafeTensorsFile {
         try parse(FileBytes.readData(path: path), path: path)
     }
@@ -130,6 +148,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
     /// has a known dtype, a shape of non-negative integers and two integer offsets with
     /// `begin ≤ end`, `end - begin = dtype size × element count`; and, sorted by offset, the
     /// tensors tile the data section exactly (no gap, overlap or trailing bytes).
+    ///
+    /// - Parameters:
+    ///   - data: the whole file image.
+    ///   - path: the file name used in error messages.
+    /// - Returns: the tensors, in data-section order, and the metadata.
+    /// - Throws: ``DataFileError`` naming `path` and the failed check.
+    /// - Complexity: O(file size); nothing is allocated for a claimed size before the claim is
+    ///   checked against the bytes present.
     public static func parse(_ data: Data, path: String) throws -> SafeTensorsFile {
         func fail(_ message: String, _ location: String? = nil) -> DataFileError {
             DataFileError(path: path, location: location, message: message)

@@ -70,12 +70,18 @@ public struct TensorFlowCheckpoint: Sendable {
     /// A tensor's element type (TensorFlow's `DataType` enum). Only the four numeric types the
     /// readers decode are named; anything else keeps its raw enum number.
     public enum DataType: Sendable, Hashable, CustomStringConvertible {
+        /// `DT_FLOAT` (1): 4-byte IEEE floats.
         case float
+        /// `DT_DOUBLE` (2): 8-byte IEEE doubles.
         case double
+        /// `DT_INT32` (3): 4-byte signed integers.
         case int32
+        /// `DT_INT64` (9): 8-byte signed integers (e.g. `global_step`).
         case int64
+        /// Any other `DataType` number; such tensors are listed but not decoded.
         case other(Int32)
 
+        /// The type with TensorFlow's enum number `rawValue` (``other(_:)`` for unnamed ones).
         public init(rawValue: Int32) {
             switch rawValue {
             case 1: self = .float
@@ -122,6 +128,7 @@ public struct TensorFlowCheckpoint: Sendable {
     public struct Entry: Sendable, Hashable {
         /// The variable's name, e.g. `lstm_cell/kernel`.
         public let name: String
+        /// The tensor's element type.
         public let dtype: DataType
         /// Dimensions, outermost first (`[]` for a scalar); all non-negative.
         public let shape: [Int]
@@ -168,6 +175,10 @@ public struct TensorFlowCheckpoint: Sendable {
 
     /// Reads and validates `prefix + ".index"` (see the type's documentation for what is
     /// checked). The data shards are not opened until a tensor is read.
+    ///
+    /// - Parameter prefix: the checkpoint prefix, e.g. `runs/x/model.ckpt-280001`.
+    /// - Throws: ``TensorFlowCheckpointError`` naming the index file and the problem.
+    /// - Complexity: O(index size).
     public init(prefix: String) throws {
         let path = prefix + ".index"
         guard FileManager.default.fileExists(atPath: path) else {
@@ -219,6 +230,10 @@ public struct TensorFlowCheckpoint: Sendable {
     // MARK: Typed readers
 
     /// The elements of a `DT_FLOAT` tensor (or a `DT_DOUBLE` one, rounded to `Float`), row-major.
+    ///
+    /// - Parameter name: the variable's name, e.g. `lstm_cell/kernel`.
+    /// - Throws: ``TensorFlowCheckpointError`` when there is no such tensor, its dtype is not
+    ///   a float type, its shard is missing or too short, or its checksum does not match.
     public func floatValues(_ name: String) throws -> [Float] {
         let entry = try lookup(name, accepting: [.float, .double], reader: "floatValues")
         let bytes = try verifiedBytes(entry)
@@ -227,6 +242,9 @@ public struct TensorFlowCheckpoint: Sendable {
     }
 
     /// The elements of a `DT_DOUBLE` tensor (or a `DT_FLOAT` one, widened exactly), row-major.
+    ///
+    /// - Parameter name: the variable's name.
+    /// - Throws: ``TensorFlowCheckpointError``, as ``floatValues(_:)``.
     public func doubleValues(_ name: String) throws -> [Double] {
         let entry = try lookup(name, accepting: [.double, .float], reader: "doubleValues")
         let bytes = try verifiedBytes(entry)
@@ -235,6 +253,9 @@ public struct TensorFlowCheckpoint: Sendable {
     }
 
     /// The elements of a `DT_INT64` tensor (or a `DT_INT32` one, widened), row-major.
+    ///
+    /// - Parameter name: the variable's name, e.g. `global_step`.
+    /// - Throws: ``TensorFlowCheckpointError``, as ``floatValues(_:)``.
     public func int64Values(_ name: String) throws -> [Int64] {
         let entry = try lookup(name, accepting: [.int64, .int32], reader: "int64Values")
         let bytes = try verifiedBytes(entry)
@@ -350,13 +371,16 @@ public struct TensorFlowCheckpointError: Error, CustomStringConvertible, Equatab
         case wrongType
     }
 
+    /// The class of problem.
     public var kind: Kind
     /// The file the problem is in.
     public var path: String
     /// The tensor concerned, if any.
     public var tensor: String?
+    /// What is wrong, in a few words.
     public var message: String
 
+    /// An error from its parts.
     public init(_ kind: Kind, path: String, tensor: String? = nil, message: String) {
         self.kind = kind
         self.path = path
@@ -364,6 +388,7 @@ public struct TensorFlowCheckpointError: Error, CustomStringConvertible, Equatab
         self.message = message
     }
 
+    /// One line: `path: tensor "name": message`, control characters escaped.
     public var description: String {
         var line = escapingControlCharacters(path) + ": "
         if let tensor { line += "tensor \(quoted(tensor)): " }

@@ -16,6 +16,8 @@ public struct TrainingState: Codable, Sendable, Equatable {
     /// Free-form options (learning rate, objective, particle count, …) as strings.
     public var options: [String: String]
 
+    /// A training state from its parts (the trainer fills `options` with its settings and its
+    /// early-stopping and skipped-step counters).
     public init(step: Int, generatorState: UInt64, epoch: Int = 0, bestValidation: Double? = nil,
                 options: [String: String] = [:]) {
         self.step = step
@@ -32,6 +34,10 @@ public struct TrainingState: Codable, Sendable, Equatable {
         case step, generatorState, epoch, bestValidation, options
     }
 
+    /// Decodes `training_state.json`; `generatorState` must be a decimal `UInt64` string and
+    /// `options` may be absent (empty).
+    ///
+    /// - Throws: `DecodingError` for a missing field or a malformed generator state.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         step = try c.decode(Int.self, forKey: .step)
@@ -46,6 +52,8 @@ public struct TrainingState: Codable, Sendable, Equatable {
         options = try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:]
     }
 
+    /// Encodes the state as `training_state.json` writes it, the generator state as a decimal
+    /// string.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(step, forKey: .step)

@@ -29,7 +29,10 @@ import Foundation
 /// columns, ragged rows, non-numeric or non-finite values, duplicate steps, no sequences, an
 /// empty sequence, an unknown split name, no training sequences.
 public enum CSVSequenceLoader {
+    /// Column names, split fractions, seed and normalisation for ``CSVSequenceLoader``; the
+    /// defaults read a `sequence,step,…` long table with an 80/10/10 random split, z-scored.
     public struct Options: Sendable {
+        /// The sequence-id column of a long table (required there; ignored for a directory).
         public var idColumn = "sequence"
         /// Used for ordering frames when the column exists.
         public var stepColumn = "step"
@@ -37,20 +40,40 @@ public enum CSVSequenceLoader {
         public var splitColumn = "split"
         /// nil: all columns except id, step and split.
         public var featureColumns: [String]?
+        /// Shares of the sequences in the train, valid and test splits when no split column decides
+        /// (normalised by their sum; see the type's documentation for the rounding).
         public var trainFraction = 0.8, validFraction = 0.1, testFraction = 0.1
+        /// Seed of the shuffle that assigns sequences to splits.
         public var seed: UInt64 = 0
+        /// Z-score every feature with the training frames' mean and population std (std 0 → 1).
         public var normalize = true
         /// Dataset name; default: the file or directory name without extension.
         public var name: String?
+        /// The defaults listed on each property.
         public init() {}
     }
 
     /// A long table when `path` is a file, per-sequence files when it is a directory.
+    ///
+    /// - Parameters:
+    ///   - path: a CSV file or a directory of CSV files.
+    ///   - options: columns, split fractions, seed, normalisation and name.
+    /// - Returns: the dataset, kind `.real`, with its normalisation if one was applied.
+    /// - Throws: ``DataFileError`` naming the file, line and column (see the type's
+    ///   documentation for the cases).
     public static func load(path: String, options: Options = Options()) throws -> SequenceDataset {
         try loadWithIDs(path: path, options: options).dataset
     }
 
-    /// As `load`, also returning each split's sequence ids (same order as the sequences).
+    /// As ``load(path:options:)``, also returning each split's sequence ids (same order as the
+    /// sequences).
+    ///
+    /// - Parameters:
+    ///   - path: a CSV file or a directory of CSV files.
+    ///   - options: columns, split fractions, seed, normalisation and name.
+    /// - Returns: the dataset and, per split, the id of each sequence (the id column's value,
+    ///   or the file name for a directory).
+    /// - Throws: ``DataFileError``, as ``load(path:options:)``.
     public static func loadWithIDs(path: String, options: Options = Options()) throws
         -> (dataset: SequenceDataset, ids: [SplitName: [String]])
     {

@@ -13,15 +13,28 @@ import Foundation
 ///     csv:PATH              your own series: a long CSV table or a folder of CSVs
 ///     synthetic-dir:DIR     synthetic data written by `vhrnn generate-synthetic`
 public enum DataSource: Equatable, Sendable, CustomStringConvertible {
+    /// `synthetic[:SETTING[:FAMILY]]`: the paper's synthetic data, generated from the load seed.
     case synthetic(SyntheticSetting, SyntheticFamily = .contracting)
+    /// `synthetic-dir:DIR`: synthetic data written by `vhrnn generate-synthetic`
+    /// (``SyntheticData/read(directory:)``).
     case syntheticDirectory(String)
+    /// `pianoroll:PATH`: a Boulanger-Lewandowski piano-roll pickle (``PianoRollLoader``).
     case pianoRoll(String)
+    /// `pianoroll-chunks:N:PATH`: the same pickle with every song cut into consecutive chunks of
+    /// at most N steps.
     case pianoRollChunks(String, maxLength: Int)
+    /// `stock:PATH`: the S&P 500 2008 daily OHLCV file (``StockLoader``).
     case stock(String)
+    /// `ht-sensor:DIR`: the UCI HT Sensor files (``HTSensorLoader``).
     case htSensor(String)
+    /// `csv:PATH`: a long CSV table or a directory of CSV files (``CSVSequenceLoader``).
     case csv(String)
 
-    /// Parses a `--data` value; the error lists the accepted forms.
+    /// Parses a `--data` value.
+    ///
+    /// - Parameter text: e.g. `synthetic`, `synthetic:switch`, `pianoroll:JSB_Chorales.pickle`,
+    ///   `pianoroll-chunks:100:JSB_Chorales.pickle`.
+    /// - Throws: ``DataSourceError`` naming what is wrong and listing the accepted forms.
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         let kind = parts.first ?? "", argument = parts.count > 1 ? parts[1] : nil
@@ -65,6 +78,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The `--data` spelling, which ``init(parsing:)`` reads back (the default family is left
+    /// out).
     public var description: String {
         switch self {
         case .synthetic(let s, let f): return "synthetic:\(s.rawValue)" + (f == .contracting ? "" : ":\(f.rawValue)")
@@ -77,7 +92,13 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Loads the dataset (train, valid, test). Errors name the file.
+    /// Loads the dataset (train, valid, test) with the loader's default options.
+    ///
+    /// - Parameter seed: generates the synthetic data and shuffles the stock tickers into
+    ///   splits; the other sources ignore it.
+    /// - Returns: the three splits with their frame mean (binary data) or normalisation (real
+    ///   data).
+    /// - Throws: ``DataFileError`` naming the file and, where known, the line, field or byte.
     public func load(seed: UInt64 = 0) throws -> SequenceDataset {
         switch self {
         case .synthetic(let setting, let family): return SyntheticData.make(setting: setting, seed: seed, family: family)
@@ -91,14 +112,21 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The emission that fits the data: Bernoulli for 0/1 frames, Gaussian otherwise.
+    ///
+    /// - Parameter kind: the dataset's ``SequenceDataset/kind``.
+    /// - Returns: `.bernoulli` for `.binary`, `.gaussian` for `.real`.
     public static func emission(for kind: ObservationKind) -> EmissionKind {
         kind == .binary ? .bernoulli : .gaussian
     }
 }
 
+/// A `--data` value that does not parse; the message lists the accepted forms.
 public struct DataSourceError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, at most 500 characters, on one line.
     public var message: String
+    /// The message itself.
     public var description: String { message }
 
+    /// An error with `message`, cut to 500 characters with control characters escaped.
     public init(message: String) { self.message = DataFileError.excerpt(message, limit: 500) }
 }

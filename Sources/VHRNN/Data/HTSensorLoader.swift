@@ -33,37 +33,65 @@ import Foundation
 /// - **Normalisation.** Per-channel z-score with the mean and std of all training frames
 ///   (std 0 -> 1), applied to all splits; stored in `normalization`.
 public enum HTSensorLoader {
+    /// The metadata file's name inside the directory: one line per induction.
     public static let metadataFile = "HT_Sensor_metadata.dat"
+    /// The readings file's name inside the directory: one line per sample.
     public static let datasetFile = "HT_Sensor_dataset.dat"
+    /// The readings file's header columns, in order (checked when read).
     public static let datasetHeader = ["id", "time", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "Temp.", "Humidity"]
+    /// The metadata file's header columns, in order (checked when read).
     public static let metadataHeader = ["id", "date", "class", "t0", "dt"]
     /// The paper's split sizes; only their proportions are used with `.induction` splitting.
     public static let paperSplitCounts = (train: 532, valid: 68, test: 74)
 
-    public enum SplitUnit: String, Sendable { case induction, window }
+    /// What is assigned to a split as a whole.
+    public enum SplitUnit: String, Sendable {
+        /// Whole inductions (the default): overlapping windows of one recording never straddle
+        /// two splits; the split sizes match the paper's proportions only roughly.
+        case induction
+        /// Single windows: exactly the paper's counts, but neighbouring windows (which overlap
+        /// by 2000 s) may land in different splits.
+        case window
+    }
 
+    /// Windowing, channels, gap tolerance and splitting; the defaults are the paper's
+    /// preprocessing (3000-s windows every 1000 s, downsampled by 30 to 100 frames).
     public struct Options: Sendable {
+        /// Length of a window in seconds.
         public var windowSeconds = 3000
+        /// Seconds between the starts of consecutive windows of one induction.
         public var strideSeconds = 1000
+        /// Seconds between frames: a window has `windowSeconds / downsample` frames.
         public var downsample = 30
+        /// Include the time column as a channel (11 channels); false: the 10 readings only.
         public var includeTime = true
+        /// A window whose target instant is farther than this from every reading is dropped.
         public var maxGapSeconds = 30.0
+        /// Whether inductions or single windows are shuffled into splits.
         public var splitUnit = SplitUnit.induction
+        /// Seed of the split shuffle.
         public var seed: UInt64 = 0
+        /// The paper's preprocessing (the defaults listed on each property).
         public init() {}
     }
 
     /// One line of the metadata file.
     public struct Induction: Sendable, Equatable {
+        /// The induction's id, shared with its readings in the dataset file.
         public var id: Int
+        /// The recording date, as written in the file.
         public var date: String
+        /// The stimulus class (e.g. `banana`, `wine`, `background`).
         public var label: String
+        /// Stimulus start, hours of the day.
         public var t0: Double
+        /// Stimulus duration, hours.
         public var dt: Double
     }
 
     /// Where a window came from.
     public struct Window: Sendable, Equatable {
+        /// The induction the window was cut from.
         public var inductionID: Int
         /// Time of the window's first frame, hours relative to the induction's t0 (the file's
         /// time axis).
@@ -71,11 +99,27 @@ public enum HTSensorLoader {
     }
 
     /// Loads `HT_Sensor_metadata.dat` and `HT_Sensor_dataset.dat` from `directory`.
+    ///
+    /// - Parameters:
+    ///   - directory: the folder holding both files.
+    ///   - options: windowing, channels and splitting (default: the paper's).
+    /// - Returns: the windows as three z-normalised splits, kind `.real`.
+    /// - Throws: ``DataFileError`` naming the file and, where known, the line: a missing file,
+    ///   a wrong header, a malformed or non-finite value, readings of an unknown induction or
+    ///   an induction without readings, no recording long enough for one window, or too few
+    ///   windows to leave any for training.
     public static func load(directory: String, options: Options = Options()) throws -> SequenceDataset {
         try loadWithWindows(directory: directory, options: options).dataset
     }
 
-    /// As `load`, also returning, per split, where each window came from (same order).
+    /// As ``load(directory:options:)``, also returning, per split, where each window came from
+    /// (same order as the split's sequences).
+    ///
+    /// - Parameters:
+    ///   - directory: the folder holding both files.
+    ///   - options: windowing, channels and splitting.
+    /// - Returns: the dataset and each split's window origins.
+    /// - Throws: ``DataFileError``, as ``load(directory:options:)``.
     public static func loadWithWindows(directory: String, options: Options = Options()) throws
         -> (dataset: SequenceDataset, windows: [SplitName: [Window]])
     {
@@ -127,6 +171,10 @@ public enum HTSensorLoader {
     }
 
     /// Parses `HT_Sensor_metadata.dat`.
+    ///
+    /// - Parameter path: the metadata file.
+    /// - Returns: one ``Induction`` per line, in file order.
+    /// - Throws: ``DataFileError`` naming the line of a malformed field or a duplicate id.
     public static func readMetadata(path: String) throws -> [Induction] {
         var sawHeader = false
         var out: [Induction] = []

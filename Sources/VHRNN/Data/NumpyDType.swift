@@ -4,22 +4,32 @@
 /// `dtype('i8', False, True)` followed by BUILD with a state tuple whose second element is the
 /// byte order. This type holds just enough of that to decode the raw bytes.
 public struct NumpyDType: Hashable, Sendable {
+    /// The value class, as numpy's type character.
     public enum Kind: String, Sendable {
+        /// `i`: two's-complement signed integers.
         case signedInteger = "i"
+        /// `u`: unsigned integers (decoded only if they fit in `Int64`).
         case unsignedInteger = "u"
+        /// `f`: IEEE floats (4 or 8 bytes).
         case float = "f"
     }
 
+    /// The order of a value's bytes, as numpy's order character.
     public enum ByteOrder: String, Sendable {
+        /// `<`: least significant byte first.
         case little = "<"
+        /// `>`: most significant byte first.
         case big = ">"
     }
 
+    /// Integer, unsigned integer or float.
     public var kind: Kind
     /// Bytes per value: 1, 2, 4 or 8 for integers; 4 or 8 for floats.
     public var itemSize: Int
+    /// The byte order of the raw bytes (resolved: `=` and `|` become the host's order).
     public var byteOrder: ByteOrder
 
+    /// A dtype from its parts; sizes numpy does not use are accepted here but never decode.
     public init(kind: Kind, itemSize: Int, byteOrder: ByteOrder) {
         self.kind = kind
         self.itemSize = itemSize
@@ -57,8 +67,12 @@ public struct NumpyDType: Hashable, Sendable {
         }
     }
 
-    /// Decodes one value from exactly `itemSize` raw bytes; nil if the count is wrong or an
-    /// unsigned value does not fit in Int64.
+    /// Decodes one value from exactly `itemSize` raw bytes.
+    ///
+    /// - Parameter raw: the scalar's bytes as pickled.
+    /// - Returns: `.int` for integers, `.float` for floats (float32 widened exactly); nil if the
+    ///   count is wrong, the size is not one numpy uses, or an unsigned value does not fit in
+    ///   Int64.
     public func decode(_ raw: [UInt8]) -> PickleValue? {
         // The memberwise initializer accepts any size; only the sizes numpy uses decode.
         guard raw.count == itemSize, (1...8).contains(itemSize) else { return nil }

@@ -9,9 +9,10 @@ import Foundation
 /// top-level keys are ignored. The pickle is read with `SafePickleReader`, which executes
 /// nothing.
 ///
-/// Per DESIGN §2: `targets` are the raw 0/1 frames the Bernoulli emission scores; `inputs` are
-/// the frames centred by the per-key mean of all training frames, which is also returned as
-/// `trainFrameMean` (it initialises the emission bias).
+/// As the model expects (see <doc:ModelArchitecture#Data-inputs-and-targets>): `targets` are the raw 0/1 frames the
+/// Bernoulli emission scores; `inputs` are the frames centred by the per-key mean of all
+/// training frames, which is also returned as `trainFrameMean` (it initialises the emission
+/// bias).
 public enum PianoRollLoader {
     /// Lowest piano key, A0.
     public static let lowestNote = 21
@@ -21,7 +22,10 @@ public enum PianoRollLoader {
     public static let keyCount = highestNote - lowestNote + 1
 
     /// Reads a pickle file; the dataset is named after the file (without `.pickle`/`.pkl`).
-    /// - Throws: `DataFileError` naming the file, for unreadable files, pickles the safe reader
+    ///
+    /// - Parameter path: the pickle, e.g. `JSB_Chorales.pickle`.
+    /// - Returns: the three splits, kind `.binary`, 88 keys, with `trainFrameMean`.
+    /// - Throws: ``DataFileError`` naming the file, for unreadable files, pickles the safe reader
     ///   refuses (with the byte offset) and contents that are not piano rolls.
     public static func load(path: String) throws -> SequenceDataset {
         let data = try FileBytes.read(path: path)
@@ -29,7 +33,14 @@ public enum PianoRollLoader {
         return try load(pickle: data, name: name, path: path)
     }
 
-    /// Reads pickle bytes already in memory; `path` is only used in error messages.
+    /// Reads pickle bytes already in memory.
+    ///
+    /// - Parameters:
+    ///   - bytes: the whole pickle stream.
+    ///   - name: the dataset's name.
+    ///   - path: used in error messages only.
+    /// - Returns: the three splits, as ``load(path:)``.
+    /// - Throws: ``DataFileError``, as ``load(path:)``.
     public static func load(pickle bytes: [UInt8], name: String, path: String = "<memory>") throws -> SequenceDataset {
         let root: PickleValue
         do {
@@ -43,6 +54,14 @@ public enum PianoRollLoader {
     }
 
     /// Converts an already parsed pickle into a dataset.
+    ///
+    /// - Parameters:
+    ///   - root: the pickle's top-level dict with keys `train`, `valid`, `test`.
+    ///   - name: the dataset's name.
+    ///   - path: used in error messages only.
+    /// - Returns: the three splits, as ``load(path:)``.
+    /// - Throws: ``DataFileError`` naming the split, sequence and step of anything that is not
+    ///   a list of steps of MIDI numbers 21...108.
     public static func dataset(from root: PickleValue, name: String, path: String = "<memory>") throws -> SequenceDataset {
         guard root.dictEntries != nil else {
             throw DataFileError(path: path, message: "expected a dict with keys 'train', 'valid', 'test' at the top level, found a \(root.typeName)")

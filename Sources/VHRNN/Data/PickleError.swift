@@ -7,8 +7,10 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Byte offset of the opcode in the stream (for trailing data after STOP: of the first extra
     /// byte; for a stream that ends without STOP: its length).
     public var offset: Int
+    /// What was wrong (may quote a global's module and name; cut short in ``description``).
     public var message: String
 
+    /// An error from its parts.
     public init(opcode: String, opcodeByte: UInt8?, offset: Int, message: String) {
         self.opcode = opcode
         self.opcodeByte = opcodeByte
@@ -16,6 +18,7 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
         self.message = message
     }
 
+    /// One line: `pickle byte OFFSET: OPCODE (0xNN): message`.
     public var description: String {
         var text = "pickle byte \(offset): \(opcode)"
         if let opcodeByte {

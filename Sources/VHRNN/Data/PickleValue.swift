@@ -8,13 +8,21 @@
 /// stream does not say which encoding it had; `matchesKey(_:)` treats ASCII bytes and strings
 /// alike so callers can look up keys written by either Python version.
 public enum PickleValue: Hashable, Sendable {
+    /// Python's `None`.
     case none
+    /// `True` or `False`.
     case bool(Bool)
+    /// An integer (also a decoded numpy integer scalar); larger integers are refused by the reader.
     case int(Int64)
+    /// A float (also a decoded numpy float scalar).
     case float(Double)
+    /// `bytes`, or a Python 2 `str` (its encoding is not recorded in the stream).
     case bytes([UInt8])
+    /// A unicode string.
     case string(String)
+    /// A list, in order.
     case list([PickleValue])
+    /// A tuple, in order.
     case tuple([PickleValue])
     /// Key/value pairs in stream order; a key set twice keeps its first position and last value,
     /// as a Python dict does.
@@ -78,9 +86,12 @@ public enum PickleValue: Hashable, Sendable {
 
 /// One key/value pair of a pickled dict.
 public struct PickleDictEntry: Hashable, Sendable {
+    /// The key (usually `.string` or `.bytes`).
     public var key: PickleValue
+    /// The value stored under it.
     public var value: PickleValue
 
+    /// A pair from its parts.
     public init(key: PickleValue, value: PickleValue) {
         self.key = key
         self.value = value

@@ -26,6 +26,8 @@ public enum SafePickleReader {
         /// hundred bytes could describe an exponentially large tree.
         public var maxValuesPerInputByte: Int
 
+        /// Limits with the given caps; `maxNestingDepth` is clamped to 1...1000, the others to
+        /// non-negative and positive values.
         public init(maxNestingDepth: Int = 100, maxLength: Int = Int(Int32.max),
                     maxValuesPerInputByte: Int = 16) {
             self.maxNestingDepth = min(max(maxNestingDepth, 1), 1000)
@@ -33,11 +35,20 @@ public enum SafePickleReader {
             self.maxValuesPerInputByte = max(maxValuesPerInputByte, 1)
         }
 
+        /// The defaults: nesting depth 100, lengths up to 2^31 − 1 bytes, 16 values per input byte.
         public static let standard = Limits()
     }
 
     /// Parses a complete pickle (one object, ending with STOP and nothing after it).
-    /// - Throws: `PickleError` for anything that is not plain data or is malformed.
+    ///
+    /// - Parameters:
+    ///   - bytes: the whole pickle stream.
+    ///   - limits: resource caps (the defaults suit any real dataset).
+    /// - Returns: the value tree the stream describes.
+    /// - Throws: ``PickleError`` for anything that is not plain data or is malformed, naming the
+    ///   opcode and its byte offset.
+    /// - Complexity: time linear in the input and the resulting tree, which holds at most
+    ///   `maxValuesPerInputByte · bytes.count + 65,536` values.
     public static func parse(_ bytes: [UInt8], limits: Limits = .standard) throws -> PickleValue {
         var machine = PickleMachine(bytes: bytes, limits: limits)
         return try machine.run()

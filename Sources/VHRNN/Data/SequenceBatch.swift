@@ -5,9 +5,14 @@
 /// (by default its index in the split), so a sequence sees the same noise whichever batch it is
 /// in — what makes "a padded batch equals each sequence alone" testable.
 public struct SequenceBatch<Scalar: KernelScalar> {
+    /// D, the values per frame.
     public let dataDim: Int
+    /// Each sequence's length T_b (at least 1).
     public let lengths: [Int]
+    /// Each sequence's noise key: the filter seeds the sequence's noise stream from the pass
+    /// seed and this key.
     public let noiseKeys: [UInt64]
+    /// T, the longest length in the batch (the padded time dimension).
     public let maxLength: Int
     /// `(T, B, D)` encoder inputs.
     public let inputs: [Scalar]
@@ -16,12 +21,21 @@ public struct SequenceBatch<Scalar: KernelScalar> {
     /// `(T, B)`: 1 inside a sequence, 0 after its end.
     public let mask: [Scalar]
 
+    /// B, the number of sequences.
     public var count: Int { lengths.count }
+    /// Σ_b T_b, the steps that are not padding.
     public var totalSteps: Int { lengths.reduce(0, +) }
 
-    /// Pads `indices` of `split` into one batch.
-    /// - Throws: ``DataFileError``-free: a precondition failure only for programmer errors;
-    ///   empty sequences are rejected with ``BatchError``.
+    /// Pads `indices` of `split` into one batch, converting to `Scalar`.
+    ///
+    /// - Parameters:
+    ///   - split: the sequences to draw from.
+    ///   - indices: which sequences, in batch order (at least one; a precondition).
+    ///   - noiseKeys: one key per sequence; nil: the indices themselves, so a sequence's noise
+    ///     depends only on its place in the split.
+    /// - Throws: ``BatchError`` when a sequence is empty or a value is not finite after
+    ///   conversion (e.g. a double beyond `Float`'s range).
+    /// - Complexity: O(T · B · D).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public init(split: SequenceSplit, indices: [Int], noiseKeys: [UInt64]? = nil) throws {
@@ -58,7 +72,10 @@ public struct SequenceBatch<Scalar: KernelScalar> {
     }
 }
 
+/// A batch cannot be built from the data: an empty sequence or a non-finite value.
 public struct BatchError: Error, CustomStringConvertible, Sendable {
+    /// Which sequences and what is wrong.
     public var message: String
+    /// `invalid batch: ` followed by the message.
     public var description: String { "invalid batch: \(message)" }
 }

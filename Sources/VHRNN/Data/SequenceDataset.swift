@@ -4,10 +4,16 @@
 /// data encoder phi_x reads (e.g. mean-centred piano-roll frames); `targets` are what the
 /// emission scores (e.g. the raw 0/1 frames). For real-valued data they are the same values.
 public struct SequenceSplit: Sendable, Equatable {
+    /// D, the values per frame.
     public var dataDim: Int
+    /// What the data encoder phi_x reads, one flat `(length, D)` array per sequence.
     public var inputs: [[Double]]
+    /// What the emission scores, one flat `(length, D)` array per sequence, paired with
+    /// ``inputs``.
     public var targets: [[Double]]
 
+    /// A split with separate encoder inputs and emission targets (as many of each; a
+    /// precondition).
     public init(dataDim: Int, inputs: [[Double]], targets: [[Double]]) {
         precondition(inputs.count == targets.count, "inputs and targets must pair up")
         self.dataDim = dataDim
@@ -20,9 +26,13 @@ public struct SequenceSplit: Sendable, Equatable {
         self.init(dataDim: dataDim, inputs: sequences, targets: sequences)
     }
 
+    /// The number of sequences.
     public var count: Int { inputs.count }
+    /// The number of frames of sequence `index`.
     public func length(of index: Int) -> Int { inputs[index].count / dataDim }
+    /// Σ lengths: the denominator of the per-step bounds.
     public var totalSteps: Int { inputs.reduce(0) { $0 + $1.count } / max(dataDim, 1) }
+    /// The longest sequence's length (0 for an empty split).
     public var maxLength: Int { inputs.map { $0.count / dataDim }.max() ?? 0 }
 }
 
@@ -36,8 +46,11 @@ public enum ObservationKind: String, Sendable, Codable {
 
 /// Per-feature affine normalisation `(x - mean) / std` fitted on a training split.
 public struct Normalization: Sendable, Equatable, Codable {
+    /// Per-feature means subtracted.
     public var mean: [Double]
+    /// Per-feature standard deviations divided by (1 where the data had none).
     public var std: [Double]
+    /// Statistics from their parts (see ``fitted(on:)`` to fit them).
     public init(mean: [Double], std: [Double]) {
         self.mean = mean
         self.std = std
@@ -46,10 +59,15 @@ public struct Normalization: Sendable, Equatable, Codable {
 
 /// A dataset with its three splits, ready for training and evaluation.
 public struct SequenceDataset: Sendable, Equatable {
+    /// A short name for reports, e.g. `JSB_Chorales`, `synthetic-standard`.
     public var name: String
+    /// Binary or real frames; decides the emission (``DataSource/emission(for:)``).
     public var kind: ObservationKind
+    /// The training split.
     public var train: SequenceSplit
+    /// The validation split (model selection, early stopping); may be empty.
     public var valid: SequenceSplit
+    /// The test split.
     public var test: SequenceSplit
     /// For binary data: the per-dimension mean of the training frames (used to centre inputs
     /// and to initialise the Bernoulli output bias). For normalised real data: nil.
@@ -57,6 +75,7 @@ public struct SequenceDataset: Sendable, Equatable {
     /// For normalised real data: the statistics applied (fitted on the training split).
     public var normalization: Normalization?
 
+    /// A dataset from its splits.
     public init(name: String, kind: ObservationKind, train: SequenceSplit, valid: SequenceSplit,
                 test: SequenceSplit, trainFrameMean: [Double]? = nil,
                 normalization: Normalization? = nil) {
@@ -69,8 +88,10 @@ public struct SequenceDataset: Sendable, Equatable {
         self.normalization = normalization
     }
 
+    /// D, taken from the training split.
     public var dataDim: Int { train.dataDim }
 
+    /// The split called `which`.
     public func split(_ which: SplitName) -> SequenceSplit {
         switch which {
         case .train: return train
@@ -80,16 +101,25 @@ public struct SequenceDataset: Sendable, Equatable {
     }
 }
 
+/// The name of one of a dataset's three splits, as written on the command line
+/// (`--split train|valid|test`) and in files.
 public enum SplitName: String, Sendable, Codable, CaseIterable {
+    /// `train`, `valid` (validation) and `test`.
     case train, valid, test
 }
 
 /// A data file could not be read: names the file and, where known, the line, field or byte.
 public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file (or directory) concerned.
     public var path: String
+    /// Where in it, e.g. `line 12`, `byte 4096`, `tensor rnn.bias`; at most 200 characters.
     public var location: String?
+    /// What is wrong, at most 500 characters.
     public var message: String
 
+    /// An error naming `path` and, optionally, where in it; `location` and `message` are cut
+    /// to 200 and 500 characters with control characters escaped, so the error stays one short
+    /// line whatever a hostile file put in the value it quotes.
     public init(path: String, location: String? = nil, message: String) {
         self.path = path
         self.location = location.map { Self.excerpt($0, limit: 200) }
@@ -100,6 +130,11 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable
     /// `text`, or its first `limit` characters followed by how much was cut — for quoting an
     /// offending value (a five-million-digit CSV field) in one short line. Control characters
     /// (a newline inside a quoted field, a NUL) are written as escapes, so the line stays one.
+    ///
+    /// - Parameters:
+    ///   - text: the value to quote.
+    ///   - limit: the most characters kept.
+    /// - Returns: one line of at most `limit` characters plus a note of the original length.
     public static func excerpt(_ text: String, limit: Int = 40) -> String {
         let line = oneLine(text)
         guard line.count > limit else { return line }
@@ -121,6 +156,7 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable
         return String(out)
     }
 
+    /// `path: location: message`, or `path: message` without a location.
     public var description: String {
         if let location { return "\(path): \(location): \(message)" }
         return "\(path): \(message)"

@@ -28,9 +28,14 @@ import Musl
 /// - **Checks**: header exactly as above; each ticker's rows contiguous, 254 of them, dates
 ///   strictly increasing and the same dates as the first ticker.
 public enum StockLoader {
+    /// The file's header columns, exactly and in order.
     public static let expectedHeader = ["ticker", "date", "open", "high", "low", "close", "adj_close", "volume"]
+    /// Rows per ticker: 2007-12-31 and the 253 trading days of 2008.
     public static let rowsPerTicker = 254
+    /// Ratios per sequence (one half-year).
     public static let sequenceLength = 125
+    /// Tickers per split (the paper's sizes): train on the first half-year, valid and test on
+    /// the second.
     public static let trainCount = 345, validCount = 50, testCount = 50
     /// Row index of the first day each half's ratios start from.
     public static let firstHalfStartRow = 0, secondHalfStartRow = 125
@@ -47,6 +52,15 @@ public enum StockLoader {
     }
 
     /// Loads the file at `path` and builds the three splits described above.
+    ///
+    /// - Parameters:
+    ///   - path: `sp500_2008_ohlcv.csv` or a file of the same format.
+    ///   - seed: the ticker shuffle's seed.
+    /// - Returns: 345 / 50 / 50 sequences of 125 five-dimensional frames, z-normalised with the
+    ///   training statistics, kind `.real`.
+    /// - Throws: ``DataFileError`` naming the line (and ticker and date): a wrong header, a
+    ///   malformed or non-positive value, non-contiguous or misdated rows, or fewer than 445
+    ///   tickers.
     public static func load(path: String, seed: UInt64 = 0) throws -> SequenceDataset {
         let tickers = try readTickers(path: path)
         let needed = trainCount + validCount + testCount
@@ -71,6 +85,12 @@ public enum StockLoader {
 
     /// The tickers chosen for each split with `seed` (useful for reports; same order as the
     /// sequences in the dataset).
+    ///
+    /// - Parameters:
+    ///   - path: the prices file.
+    ///   - seed: the ticker shuffle's seed, as given to ``load(path:seed:)``.
+    /// - Returns: the ticker names of each split; the left-over tickers are in none.
+    /// - Throws: ``DataFileError`` for a malformed file, as ``load(path:seed:)``.
     public static func tickerAssignment(path: String, seed: UInt64 = 0) throws -> [SplitName: [String]] {
         let names = try readTickers(path: path).map(\.name).sorted()
         let order = SeededShuffle.shuffled(names, seed: seed)

@@ -54,14 +54,18 @@ public enum SyntheticFamily: String, CaseIterable, Sendable, Codable {
 
 /// A 2x2 matrix `[[m00, m01], [m10, m11]]` (row-major), applied as `W x` to a column vector.
 public struct Matrix2: Sendable, Equatable, Codable {
+    /// The entries, row-major: `m00 m01` is the first row, `m10 m11` the second.
     public var m00: Double, m01: Double, m10: Double, m11: Double
 
+    /// The matrix `[[m00, m01], [m10, m11]]`.
     public init(_ m00: Double, _ m01: Double, _ m10: Double, _ m11: Double) {
         self.m00 = m00; self.m01 = m01; self.m10 = m10; self.m11 = m11
     }
 
+    /// The 2x2 identity (RAND's W).
     public static let identity = Matrix2(1, 0, 0, 1)
 
+    /// The matrix product `a · b`.
     public static func * (a: Matrix2, b: Matrix2) -> Matrix2 {
         Matrix2(a.m00 * b.m00 + a.m01 * b.m10, a.m00 * b.m01 + a.m01 * b.m11,
                 a.m10 * b.m00 + a.m11 * b.m10, a.m10 * b.m01 + a.m11 * b.m11)
@@ -78,7 +82,9 @@ public struct Matrix2: Sendable, Equatable, Codable {
         return det.squareRoot()  // complex pair: |lambda|^2 = det
     }
 
-    /// JSON form: `[[m00, m01], [m10, m11]]`, the way a reader would write a matrix.
+    /// Decodes the JSON form `[[m00, m01], [m10, m11]]`, the way a reader would write a matrix.
+    ///
+    /// - Throws: `DecodingError` unless the value is two rows of two numbers.
     public init(from decoder: Decoder) throws {
         let rows = try [[Double]](from: decoder)
         guard rows.count == 2, rows[0].count == 2, rows[1].count == 2 else {
@@ -88,6 +94,7 @@ public struct Matrix2: Sendable, Equatable, Codable {
         self.init(rows[0][0], rows[0][1], rows[1][0], rows[1][1])
     }
 
+    /// Encodes the JSON form `[[m00, m01], [m10, m11]]`.
     public func encode(to encoder: Encoder) throws {
         try [[m00, m01], [m10, m11]].encode(to: encoder)
     }
@@ -109,6 +116,7 @@ public struct SyntheticSequenceInfo: Sendable, Equatable, Codable {
     /// ADD only: the drift b.
     public var drift: [Double]?
 
+    /// A description from its parts.
     public init(switchSteps: [Int], matrixIndices: [Int], sigmas: [Double], drift: [Double]? = nil) {
         self.switchSteps = switchSteps
         self.matrixIndices = matrixIndices
@@ -119,20 +127,28 @@ public struct SyntheticSequenceInfo: Sendable, Equatable, Codable {
 
 /// Everything needed to describe a generated synthetic dataset; written as `info.json`.
 public struct SyntheticInfo: Sendable, Equatable, Codable {
+    /// The setting whose test split this is (train and valid are always standard).
     public var setting: SyntheticSetting
+    /// The seed the data were generated from.
     public var seed: UInt64
     /// T, the length of a standard sequence (SWITCH test sequences are 3T, LONG 2T).
     public var sequenceLength: Int
+    /// The transition matrices of the train, valid and (except ZERO-SHOT) test sequences.
     public var matrices: [Matrix2]
+    /// The ZERO-SHOT setting's matrices (never used in training).
     public var zeroShotMatrices: [Matrix2]
+    /// Per training sequence, what generated it.
     public var train: [SyntheticSequenceInfo]
+    /// Per validation sequence, what generated it.
     public var valid: [SyntheticSequenceInfo]
+    /// Per test sequence, what generated it.
     public var test: [SyntheticSequenceInfo]
 
     enum CodingKeys: String, CodingKey {
         case setting, seed, sequenceLength = "T", matrices, zeroShotMatrices, train, valid, test
     }
 
+    /// The descriptions of one split's sequences, in order.
     public func split(_ which: SplitName) -> [SyntheticSequenceInfo] {
         switch which {
         case .train: return train
@@ -183,6 +199,7 @@ public enum SyntheticData {
     public static let sequenceLength = 100
     /// The three noise levels.
     public static let noiseLevels: [Double] = [0.25, 1, 4]
+    /// Sequences per split: 800 / 100 / 100, as in the paper.
     public static let trainCount = 800, validCount = 100, testCount = 100
 
     /// The 10 matrices of the standard setting (contracting family; see the type's documentation).
@@ -215,6 +232,12 @@ public enum SyntheticData {
     }
 
     /// The dataset for `setting`. Same seed, same Double bits.
+    ///
+    /// - Parameters:
+    ///   - setting: which test split (train and valid are always the standard setting's).
+    ///   - seed: the generator's seed.
+    ///   - family: the matrix tables (default contracting).
+    /// - Returns: 800 / 100 / 100 two-dimensional sequences, kind `.real`, not normalised.
     public static func make(setting: SyntheticSetting = .standard, seed: UInt64 = 0,
                             family: SyntheticFamily = .contracting) -> SequenceDataset {
         makeWithInfo(setting: setting, seed: seed, family: family).dataset
@@ -223,6 +246,12 @@ public enum SyntheticData {
     /// The dataset and, per sequence, what generated it (matrix, switch frames, noise levels).
     /// The family only changes the matrix tables; every draw is the same, so the two families'
     /// datasets have the same x_0, switch frames and noise levels sequence by sequence.
+    ///
+    /// - Parameters:
+    ///   - setting: which test split.
+    ///   - seed: the generator's seed.
+    ///   - family: the matrix tables.
+    /// - Returns: the dataset, as ``make(setting:seed:family:)``, and its ``SyntheticInfo``.
     public static func makeWithInfo(setting: SyntheticSetting = .standard, seed: UInt64 = 0,
                                     family: SyntheticFamily = .contracting)
         -> (dataset: SequenceDataset, info: SyntheticInfo)

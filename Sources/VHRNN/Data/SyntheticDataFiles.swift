@@ -13,6 +13,12 @@ extension SyntheticData {
     static let splitFiles: [(SplitName, String)] = [(.train, "train.csv"), (.valid, "valid.csv"), (.test, "test.csv")]
 
     /// Writes the three CSV files and `info.json` into `directory` (created if needed).
+    ///
+    /// - Parameters:
+    ///   - dataset: the splits to write (as ``make(setting:seed:family:)`` returns them).
+    ///   - info: what generated them, written as `info.json`.
+    ///   - directory: the destination; existing files of the same names are replaced.
+    /// - Throws: ``DataFileError`` naming the file that cannot be created or written.
     public static func write(_ dataset: SequenceDataset, info: SyntheticInfo, to directory: String) throws {
         let dir = URL(fileURLWithPath: directory)
         do {
@@ -33,9 +39,14 @@ extension SyntheticData {
         try writeData(json, to: dir.appendingPathComponent("info.json"))
     }
 
-    /// Reads a directory written by `write(_:info:to:)`. Values come back bit-identical.
+    /// Reads a directory written by ``write(_:info:to:)``. Values come back bit-identical.
     /// The dataset name comes from `info.json` (`synthetic-<setting>`); without that file it is
     /// "synthetic".
+    ///
+    /// - Parameter directory: the folder holding `train.csv`, `valid.csv`, `test.csv`.
+    /// - Returns: the three splits, kind `.real`, not normalised.
+    /// - Throws: ``DataFileError`` naming the file and line of anything that is not exactly
+    ///   the format written (sequence and step numbers in order, the same columns throughout).
     public static func read(directory: String) throws -> SequenceDataset {
         let dir = URL(fileURLWithPath: directory)
         var splits: [SplitName: SequenceSplit] = [:]
@@ -54,7 +65,11 @@ extension SyntheticData {
                                valid: splits[.valid]!, test: splits[.test]!)
     }
 
-    /// Reads `info.json` from a directory written by `write(_:info:to:)`.
+    /// Reads `info.json` from a directory written by ``write(_:info:to:)``.
+    ///
+    /// - Parameter directory: the folder holding `info.json`.
+    /// - Returns: the setting, seed, matrices and per-sequence generation details.
+    /// - Throws: ``DataFileError`` when the file is missing or not a valid info file.
     public static func readInfo(directory: String) throws -> SyntheticInfo {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("info.json").path
         let bytes = try DelimitedText.bytes(path: path)

@@ -15,13 +15,17 @@ import Foundation
 /// ]}
 /// ```
 public struct ClaimSet: Codable, Sendable, Equatable {
+    /// One claim of the paper and the tests that decide it.
     public struct Claim: Codable, Sendable, Equatable {
+        /// File-name-safe identifier, unique in the file.
         public var id: String
         /// The claim, in the paper's terms.
         public var claim: String
         /// Where the paper makes it.
         public var source: String
+        /// Model-against-model tests on committed specs.
         public var comparisons: [Comparison]?
+        /// Panels on which a model's KL should rise at regime switches.
         public var switchPanels: [SwitchPanel]?
         /// Why nothing here can test it (then no comparisons).
         public var untestable: String?
@@ -32,28 +36,49 @@ public struct ClaimSet: Codable, Sendable, Equatable {
     /// `better` should score higher than `than` (both model ids of `spec`) on each evaluation
     /// (default: every evaluation of the spec), in the report bound of the spec.
     public struct Comparison: Codable, Sendable, Equatable {
+        /// The spec both models belong to.
         public var spec: String
+        /// The model id claimed to score higher.
         public var better: String
+        /// The model id it should beat.
         public var than: String
+        /// The evaluation ids to compare on (default: every evaluation of the spec).
         public var evaluations: [String]?
     }
 
     /// A drawn panel of `spec` on which `model`'s KL should rise at the regime switches.
     public struct SwitchPanel: Codable, Sendable, Equatable {
+        /// The spec whose panel it is.
         public var spec: String
+        /// The panel's id in that spec.
         public var panel: String
+        /// Which of the panel's two models should show the rise.
         public var model: String
     }
 
+    /// The claims, in report order (unique ids).
     public var claims: [Claim]
 
     /// Reads a claims file and checks every reference against the given specs (by name).
+    ///
+    /// - Parameters:
+    ///   - path: the claims file, e.g. `experiments/claims.json`.
+    ///   - specs: the specs of the report, which the claims may refer to.
+    /// - Returns: the validated claims.
+    /// - Throws: ``DataFileError`` naming the file and the field.
     public static func load(path: String, specs: [ExperimentSpec]) throws -> ClaimSet {
         let set = try JSONFile.decode(ClaimSet.self, path: path)
         try set.validate(path: path, specs: specs)
         return set
     }
 
+    /// Checks that ids are unique, every claim is either untestable or has tests (not both),
+    /// and every spec, model, evaluation and panel a test names exists.
+    ///
+    /// - Parameters:
+    ///   - path: the claims file, for error messages.
+    ///   - specs: the specs the claims may refer to.
+    /// - Throws: ``DataFileError`` naming `path` and the field.
     public func validate(path: String, specs: [ExperimentSpec]) throws {
         func fail(_ field: String, _ message: String) -> DataFileError {
             DataFileError(path: path, location: field, message: message)

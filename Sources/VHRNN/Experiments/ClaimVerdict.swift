@@ -21,7 +21,10 @@ public enum ClaimVerdict {
         + "*not reproduced*. A switch panel counts as ahead when the model's mean KL within three steps after a regime "
         + "switch is at least twice its mean KL elsewhere."
 
+    /// The result of one test; the raw value is how the report prints it.
     public enum Outcome: String, Sendable {
+        /// `ahead`: the claimed-better model is above at p ≤ 0.05; `behind`: below at p ≤ 0.05;
+        /// `unclear`: neither (no clear difference).
         case ahead = "ahead", behind = "behind", unclear = "no clear difference"
         /// Fewer than three seeds on a side: no ordering can be shown yet, so it waits like a test not run.
         case tooFew = "too few seeds yet"
@@ -30,18 +33,33 @@ public enum ClaimVerdict {
     /// One row: both models' per-seed summaries, how many of the (A, B) seed pairs have A above
     /// B (ties count half), and the outcome.
     public struct Row: Sendable {
+        /// The comparison this row tests.
         public var comparison: ClaimSet.Comparison
+        /// The spec's name.
         public var spec: String
+        /// The evaluation id.
         public var evaluation: String
+        /// The claimed-better model's values over its seeds.
         public var better: ExperimentReport.Summary
+        /// The other model's values over its seeds.
         public var than: ExperimentReport.Summary
+        /// The Mann–Whitney U: (better, than) seed pairs with `better` above, ties counting half.
         public var pairsAbove: Double
+        /// The one-sided exact p-value of the direction the outcome reports.
         public var pValue: Double
+        /// What the test decided.
         public var outcome: Outcome
     }
 
     /// The Mann–Whitney U of `a` over `b` (pairs with a > b, ties half) and the one-sided exact
     /// p-values of U at least / at most that large when a and b come from one distribution.
+    ///
+    /// - Parameters:
+    ///   - a: one model's per-seed values.
+    ///   - b: the other model's per-seed values.
+    /// - Returns: U, P(U' ≥ U) and P(U' ≤ U) under the null, counted exactly over all
+    ///   orderings.
+    /// - Complexity: O(m² n²) for m and n values (a table of orderings by count).
     public static func mannWhitney(_ a: [Double], _ b: [Double]) -> (u: Double, above: Double, below: Double) {
         var u = 0.0
         for x in a { for y in b { u += x > y ? 1 : (x == y ? 0.5 : 0) } }
@@ -65,6 +83,13 @@ public enum ClaimVerdict {
         return (u, above, below)
     }
 
+    /// Decides one comparison by ``rule``.
+    ///
+    /// - Parameters:
+    ///   - a: the claimed-better model's per-seed values.
+    ///   - b: the other model's per-seed values.
+    /// - Returns: U, the p-value of the reported direction and the outcome (``Outcome/tooFew``
+    ///   with fewer than three values on a side); nil when either side has no values.
     public static func compare(_ a: [Double], _ b: [Double]) -> (above: Double, p: Double, Outcome)? {
         guard !a.isEmpty, !b.isEmpty else { return nil }
         let (u, pAbove, pBelow) = mannWhitney(a, b)
@@ -75,6 +100,13 @@ public enum ClaimVerdict {
     }
 
     /// The claim's section: its verdict, the table of comparisons and panels, and the notes.
+    ///
+    /// - Parameters:
+    ///   - claim: the claim to report.
+    ///   - specs: the specs by name.
+    ///   - results: every spec's results files, by spec name.
+    ///   - panels: the drawn panels by `<spec>/<panel id>`.
+    /// - Returns: Markdown, starting with a `###` heading.
     public static func markdown(_ claim: ClaimSet.Claim, specs: [String: ExperimentSpec],
                                 results: [String: [ExperimentRunResult]],
                                 panels: [String: ComparisonPanel]) -> String {

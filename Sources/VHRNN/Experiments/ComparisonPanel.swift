@@ -6,11 +6,15 @@ import Foundation
 /// the chart shows: whether a model's KL rises at the switches, and whose reconstruction is
 /// closer.
 public struct ComparisonPanel: Decodable, Sendable, Equatable {
+    /// One model's per-step diagnostics on the panel's sequence.
     public struct Model: Decodable, Sendable, Equatable {
+        /// The model's name in the panel's legend (`first` when the file gives none).
         public var label: String
         /// Per step; nil where the value was not finite.
         public var kl: [Double?]
+        /// Per step: the L2 distance between the predicted mean and the target; nil where not finite.
         public var l2Distance: [Double?]
+        /// Per step: the emission's predicted log-variance; nil where not finite.
         public var logVariance: [Double?]
         /// log Z-hat of the whole sequence.
         public var bound: Double?
@@ -21,9 +25,13 @@ public struct ComparisonPanel: Decodable, Sendable, Equatable {
         }
     }
 
+    /// The sequence's length.
     public var steps: Int
+    /// The steps (1-based) at which a new regime starts; empty for data without switches.
     public var switchSteps: [Int]
+    /// The first model (`vhrnn diagnose --checkpoint`).
     public var first: Model
+    /// The second model (`--compare`).
     public var second: Model
 
     enum CodingKeys: String, CodingKey {
@@ -31,6 +39,10 @@ public struct ComparisonPanel: Decodable, Sendable, Equatable {
         case switchSteps = "switch_steps", l2Distance = "l2_distance", logVariance = "log_variance"
     }
 
+    /// Decodes `diagnose --compare --json` output: the first model's fields at the top level,
+    /// the second's under `compare`.
+    ///
+    /// - Throws: `DecodingError` for missing or mistyped fields.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         steps = try c.decode(Int.self, forKey: .steps)
@@ -46,6 +58,10 @@ public struct ComparisonPanel: Decodable, Sendable, Equatable {
 
     /// Steps (1-based) within `window` steps after a switch, where the paper's VHRNN shows KL
     /// peaks (it re-identifies the new regime).
+    ///
+    /// - Parameter window: how many steps from each switch step on count (the switch step
+    ///   included).
+    /// - Returns: the steps, clipped to the sequence.
     public func nearSwitch(window: Int = 3) -> Set<Int> {
         Set(switchSteps.flatMap { s in (s..<min(s + window, steps + 1)) })
     }
@@ -61,6 +77,8 @@ public struct ComparisonPanel: Decodable, Sendable, Equatable {
 
     /// A markdown table: per model, the bound per step, mean KL (near switches and elsewhere when
     /// the sequence has switches), mean L2 error and mean predicted log-variance.
+    ///
+    /// - Returns: the table's lines, header first (no trailing newline).
     public func markdownTable() -> String {
         let near = nearSwitch()
         let away = Set(1...max(steps, 1)).subtracting(near)

@@ -7,11 +7,16 @@ import Foundation
 public enum ExperimentReport {
     /// Mean, sample standard deviation (nil for n = 1), median and n.
     public struct Summary: Equatable, Sendable {
+        /// The arithmetic mean.
         public var mean: Double
+        /// The sample standard deviation (n − 1 in the denominator); nil for one value.
         public var sd: Double?
+        /// The median (the mean of the middle two for an even count).
         public var median: Double
+        /// The number of values (finished seeds).
         public var n: Int
 
+        /// The summary of `values`; nil when there are none.
         public init?(_ values: [Double]) {
             guard !values.isEmpty else { return nil }
             n = values.count
@@ -24,6 +29,13 @@ public enum ExperimentReport {
     }
 
     /// The summary of `bound` for a model on an evaluation over the finished seeds.
+    ///
+    /// - Parameters:
+    ///   - results: the spec's results files.
+    ///   - model: the model id.
+    ///   - evaluation: the evaluation id.
+    ///   - bound: which bound.
+    /// - Returns: the summary over the seeds that have the value; nil when none has.
     public static func summary(_ results: [ExperimentRunResult], model: String, evaluation: String,
                                bound: BoundKind) -> Summary? {
         Summary(results.filter { $0.model == model }.compactMap { r in
@@ -38,7 +50,12 @@ public enum ExperimentReport {
     }
 
     /// The report bound's mean over seeds against the paper-style parameter count, one series per
-    /// model family (kind and cell) and one panel per evaluation; nil when nothing has finished.
+    /// model family (kind and cell) and one panel per evaluation.
+    ///
+    /// - Parameters:
+    ///   - spec: the experiment.
+    ///   - results: its results files.
+    /// - Returns: the chart (the paper's Figs. 5 and 9), or nil when nothing has finished.
     public static func parameterFigure(spec: ExperimentSpec, results: [ExperimentRunResult]) -> LineChart? {
         let bound = spec.reportBound ?? .fivo
         var panels: [LineChart.Panel] = []
@@ -65,10 +82,16 @@ public enum ExperimentReport {
         return LineChart(title: spec.title, xLabel: "parameters (counted as the paper counts them)", panels: panels)
     }
 
-    /// A markdown section for one spec.
-    /// - Parameter command: the command that regenerates the results (shown under the table).
-    /// - Parameter figure: a path (relative to the report) of the spec's parameter figure, if drawn.
-    /// - Parameter panels: the spec's drawn panels with their SVG paths (relative to the report).
+    /// A markdown section for one spec: its table of mean ± sd over the finished seeds beside
+    /// the paper's numbers, parameter counts, wall times, and the figure and panels if given.
+    ///
+    /// - Parameters:
+    ///   - spec: the experiment.
+    ///   - results: its results files.
+    ///   - command: the command that regenerates the results (shown under the table).
+    ///   - figure: a path (relative to the report) of the spec's parameter figure, if drawn.
+    ///   - panels: the spec's drawn panels with their SVG paths (relative to the report).
+    /// - Returns: Markdown, starting with a `##` heading.
     public static func markdown(spec: ExperimentSpec, results: [ExperimentRunResult], command: String,
                                 figure: String? = nil,
                                 panels: [(entry: ExperimentSpec.PanelEntry, panel: ComparisonPanel, svg: String)] = [])

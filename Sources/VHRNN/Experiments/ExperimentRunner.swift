@@ -3,21 +3,38 @@ import Foundation
 /// What one run of an experiment produced: the file `<results>/<spec>/<model>-s<seed>.json`,
 /// written once the run has trained and been evaluated. `ExperimentReport` reads only these.
 public struct ExperimentRunResult: Codable, Sendable, Equatable {
+<<<<<<< HEAD
     public struct Evaluation: Codable, Sendable, Equatable, PerBoundValues {
+=======
+    /// One evaluation of the run's selected model (one ``ExperimentSpec/EvaluationEntry``).
+    public struct Evaluation: Codable, Sendable, Equatable {
+        /// The evaluation's id in the spec.
+>>>>>>> docs
         public var id: String
+        /// The data source evaluated on.
         public var data: String
+        /// The split evaluated.
         public var split: SplitName
+        /// K.
         public var particles: Int
+        /// The evaluation's noise seed.
         public var seed: UInt64
+        /// The ELBO per step.
         public var elbo: Double?
+        /// The IWAE bound per step.
         public var iwae: Double?
+        /// The FIVO bound per step.
         public var fivo: Double?
+        /// Total time steps of the split.
         public var steps: Int
+        /// Sequences in the split.
         public var sequences: Int
+        /// Wall time of the evaluation.
         public var seconds: Double
-        /// The ELBO's Monte Carlo standard error and its value without the lowest 0.1% of
-        /// particles (``SplitEvaluation``); nil in results written before they were recorded.
+        /// The ELBO's Monte Carlo standard error per step (``SplitEvaluation``); nil in results
+        /// written before it was recorded.
         public var elboStandardError: Double?
+        /// The ELBO per step without its lowest 0.1% of particles (nil in older files).
         public var elboWithoutTail: Double?
 
         /// The ELBO is carried by a handful of particles (``SplitEvaluation/elboDominatedByTail``).
@@ -27,29 +44,56 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
         }
 
         /// The per-step value of one bound.
+<<<<<<< HEAD
         public func bound(_ kind: BoundKind) -> Double? { self[kind] }
+=======
+        ///
+        /// - Parameter kind: which bound.
+        /// - Returns: ``elbo``, ``iwae`` or ``fivo``.
+        public func bound(_ kind: BoundKind) -> Double? {
+            switch kind {
+            case .elbo: return elbo
+            case .iwae: return iwae
+            case .fivo: return fivo
+            }
+        }
+>>>>>>> docs
     }
 
+    /// The spec's name.
     public var spec: String
+    /// The model entry's id.
     public var model: String
+    /// The run's seed (initial weights, batch order, training noise).
     public var seed: UInt64
+    /// The model trained.
     public var configuration: ModelConfiguration
+    /// Trainable parameters.
     public var trainable: Int
+    /// Parameters as the paper counts them (FIVO's unused reverse LSTM included).
     public var paperCount: Int
+    /// The training data source.
     public var data: String
-    /// Steps trained, where the best validation was, and its value.
+    /// Steps trained (the trainer's final step).
     public var steps: Int
+    /// The step of the best validation, whose model was evaluated.
     public var bestStep: Int?
+    /// The best validation FIVO per step.
     public var bestValidation: Double?
+    /// True when early stopping ended training.
     public var stoppedEarly: Bool
     /// Training wall time summed over every segment of the run (resumes included).
     public var trainSeconds: Double
+    /// True when the run continued from a `last/` checkpoint.
     public var resumed: Bool
+    /// ``KernelRuntime/threadCount`` of the process that finished the run.
     public var threads: Int
     /// ``KernelRuntime/floatPath`` of the machine that ran it (absent in files from before it
     /// was recorded).
     public var floatPath: String?
+    /// Every evaluation of the spec, in its order.
     public var evaluations: [Evaluation]
+    /// When the results file was written, ISO 8601 UTC.
     public var finishedAt: String
 }
 
@@ -60,26 +104,34 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
 ///   writes `last/` at every validation, and on a stop request after the step in flight);
 /// - otherwise it starts fresh.
 ///
-/// Work directories (`<work>/<model>-s<seed>/`: best/, last/, metrics.jsonl) hold the large
+/// Work directories (`<work>/<spec>/<model>-s<seed>/`: best/, last/, metrics.jsonl) hold the large
 /// files; the results files are small JSON meant to be committed.
 public struct ExperimentRunner {
+    /// The experiment.
     public var spec: ExperimentSpec
+    /// Where runs keep their checkpoints and metrics (`<work>/<spec>/<model>-s<seed>/`; not
+    /// committed).
     public var workDirectory: String
+    /// Where results files and panels go (`<results>/<spec>/`; committed).
     public var resultsDirectory: String
 
+    /// A runner for `spec` with its two directories (nothing is read or written yet).
     public init(spec: ExperimentSpec, workDirectory: String, resultsDirectory: String) {
         self.spec = spec
         self.workDirectory = workDirectory
         self.resultsDirectory = resultsDirectory
     }
 
+    /// `<model>-s<seed>`: the base name of a run's results file and work directory.
     public static func runName(model: String, seed: UInt64) -> String { "\(model)-s\(seed)" }
 
+    /// `<results>/<spec>/<model>-s<seed>.json`.
     public func resultPath(model: String, seed: UInt64) -> String {
         ((resultsDirectory as NSString).appendingPathComponent(spec.name) as NSString)
             .appendingPathComponent(Self.runName(model: model, seed: seed) + ".json")
     }
 
+    /// `<work>/<spec>/<model>-s<seed>`: the run's `best/`, `last/` and `metrics.jsonl`.
     public func runDirectory(model: String, seed: UInt64) -> String {
         ((workDirectory as NSString).appendingPathComponent(spec.name) as NSString)
             .appendingPathComponent(Self.runName(model: model, seed: seed))
@@ -180,7 +232,19 @@ public struct ExperimentRunner {
         return result
     }
 
-    /// Runs one pair by model id and seed.
+    /// Runs one pair by model id and seed: trains it (resuming from `last/` when present),
+    /// evaluates the best-validation model on every evaluation of the spec, and writes the
+    /// results file.
+    ///
+    /// - Parameters:
+    ///   - modelID: a model id of the spec.
+    ///   - seed: one of the spec's seeds.
+    ///   - shouldStop: checked every training step and after every evaluation; true stops the
+    ///     run after the step in flight (it resumes next time).
+    ///   - progress: called after every training step.
+    /// - Returns: the results written, or nil when `shouldStop` ended the run early.
+    /// - Throws: ``TrainingError`` for an unknown model or seed, mismatched data, or a
+    ///   Bernoulli model on real data; the trainer's, evaluator's and file errors.
     @discardableResult
     public func run(modelID: String, seed: UInt64, shouldStop: @escaping () -> Bool = { false },
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> ExperimentRunResult? {
@@ -205,10 +269,17 @@ public struct ExperimentRunner {
     }
 
     /// Every results file of this spec that exists.
+    ///
+    /// - Returns: the results, in file-name order.
+    /// - Throws: ``DataFileError`` naming a file that is not a results file.
     public func results() throws -> [ExperimentRunResult] {
         try Self.results(in: (resultsDirectory as NSString).appendingPathComponent(spec.name))
     }
 
+    /// Every `*.json` results file in `directory`, in file-name order (empty if the directory
+    /// does not exist).
+    ///
+    /// - Throws: ``DataFileError`` naming a file that is not a results file.
     public static func results(in directory: String) throws -> [ExperimentRunResult] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }

@@ -19,13 +19,19 @@ import Foundation
 public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// File-name-safe identifier; results go to `<results>/<name>/`.
     public var name: String
+    /// The report's heading for this spec, e.g. `Table 1 — synthetic data`.
     public var title: String
+    /// A paragraph for the report: data, protocol and anything a reader needs to repeat it.
     public var description: String?
     /// Training data source (`DataSource` spelling).
     public var data: String
+    /// The training protocol every run shares.
     public var training: TrainingProtocol
+    /// The seeds; each model is trained once per seed (non-empty, no duplicates).
     public var seeds: [UInt64]
+    /// The models compared (unique ids).
     public var models: [ModelEntry]
+    /// What every trained model is evaluated on (unique ids).
     public var evaluations: [EvaluationEntry]
     /// The bound the report tabulates (default FIVO, the paper's metric).
     public var reportBound: BoundKind?
@@ -40,18 +46,30 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
     /// The training protocol shared by every run (paper appendix C unless overridden).
     public struct TrainingProtocol: Codable, Sendable, Equatable {
+        /// The training bound (default FIVO).
         public var bound: BoundKind?
+        /// K in training (default 4).
         public var particles: Int?
+        /// Sequences per step (default 4).
         public var batchSize: Int?
+        /// Adam's step size (default 1e-3).
         public var learningRate: Double?
+        /// Training steps; this or `epochs` must be given.
         public var steps: Int?
+        /// Epochs, when `steps` is not given.
         public var epochs: Int?
+        /// Steps between validations (default 200).
         public var validateEvery: Int?
+        /// K for validation FIVO (default 4).
         public var validationParticles: Int?
+        /// Early stopping after this many validations without improvement (default: none).
         public var patience: Int?
+        /// Gradient-norm clipping (default: none).
         public var clipNorm: Double?
+        /// Data-parallel workers, fixed so that results do not depend on the machine's thread count.
         public var workers: Int?
 
+        /// A protocol; everything left nil takes ``TrainingOptions``'s default.
         public init(bound: BoundKind? = nil, particles: Int? = nil, batchSize: Int? = nil, learningRate: Double? = nil,
                     steps: Int? = nil, epochs: Int? = nil, validateEvery: Int? = nil, validationParticles: Int? = nil,
                     patience: Int? = nil, clipNorm: Double? = nil, workers: Int? = nil) {
@@ -69,6 +87,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         }
 
         /// The options for one run with this seed.
+        ///
+        /// - Parameter seed: the run's seed (``TrainingOptions/seed``).
+        /// - Returns: ``TrainingOptions`` with every field this protocol sets.
         public func options(seed: UInt64) -> TrainingOptions {
             var o = TrainingOptions()
             if let bound { o.bound = bound }
@@ -89,17 +110,29 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
     /// One model of the comparison, spelled like the CLI's model flags.
     public struct ModelEntry: Codable, Sendable, Equatable {
+        /// File-name-safe identifier of the model: its results file is `<id>-s<seed>.json`.
         public var id: String
+        /// The model's name in tables and figures, e.g. `VHRNN Z=4`.
         public var label: String
+        /// VRNN or VHRNN (`--model`).
         public var model: ModelKind
+        /// LSTM or GRU (`--cell`; default LSTM).
         public var cell: CellKind?
+        /// Z (`--latent`).
         public var latent: Int
+        /// H (`--hidden`; default Z).
         public var hidden: Int?
+        /// Hh (`--hyper`; default Z).
         public var hyper: Int?
+        /// What the hyper networks read (`--hyper-input`; default both).
         public var hyperInput: HyperInput?
+        /// The emission (`--emission`; default: from the data).
         public var emission: EmissionKind?
+        /// Hidden layers of every MLP (`--fc-layers`; default 1).
         public var fcLayers: Int?
+        /// omega's hidden width (`--omega-hidden`; default 64).
         public var omegaHidden: Int?
+        /// Step semantics (`--semantics`; default FIVO's).
         public var semantics: StepSemantics?
         /// The paper's number for this model per evaluation id.
         public var paper: [String: Double]?
@@ -107,6 +140,11 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         public var paperParameters: String?
 
         /// The configuration for data of `dataDim` dimensions (emission from the data unless set).
+        ///
+        /// - Parameters:
+        ///   - dataDim: D of the training data.
+        ///   - dataEmission: the emission the data calls for (``DataSource/emission(for:)``).
+        /// - Returns: the model configuration with this entry's sizes and the CLI's defaults.
         public func configuration(dataDim: Int, dataEmission: EmissionKind) -> ModelConfiguration {
             ModelConfiguration(model: model, cell: cell ?? .lstm, dataDim: dataDim, emission: emission ?? dataEmission,
                                latentDim: latent, hiddenDim: hidden, hyperDim: hyper, fcLayers: fcLayers ?? 1,
@@ -117,11 +155,15 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
     /// One evaluation of every trained model.
     public struct EvaluationEntry: Codable, Sendable, Equatable {
+        /// File-name-safe identifier of the evaluation (a key of the models' `paper` tables).
         public var id: String
+        /// The column heading in the report, e.g. `Test` or `NOISELESS`.
         public var label: String
         /// Data source (default: the spec's training data).
         public var data: String?
+        /// The split evaluated (default test).
         public var split: SplitName?
+        /// K for the evaluation (the paper: 128 for music, 1024 for the stock and sensor data).
         public var particles: Int
         /// Evaluation noise seed (default 0).
         public var seed: UInt64?
@@ -131,24 +173,43 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// with `seed`, on sequence `sequence` of `data`'s `split`, with K = `particles`. Written by
     /// `experiment run` to `<results>/<spec>/panels/<id>.{svg,csv,json}`.
     public struct PanelEntry: Codable, Sendable, Equatable {
+        /// File-name-safe identifier; the panel's files are `panels/<id>.svg`, `.csv`, `.json`.
         public var id: String
+        /// The panel's title.
         public var label: String
+        /// The data source the sequence is taken from.
         public var data: String
+        /// The split (default test).
         public var split: SplitName?
+        /// The sequence's index in the split (default 0).
         public var sequence: Int?
+        /// K for `vhrnn diagnose` (default 1).
         public var particles: Int?
+        /// Which seed's runs of the two models are drawn (one of the spec's seeds).
         public var seed: UInt64
+        /// Exactly two model ids of this spec: first and second model of the comparison.
         public var models: [String]
     }
 
-    /// Reads and checks a spec file; errors name the file and the field.
+    /// Reads and checks a spec file.
+    ///
+    /// - Parameter path: the JSON spec, e.g. `experiments/table1.json`.
+    /// - Returns: the validated spec.
+    /// - Throws: ``DataFileError`` naming the file and the field (malformed JSON or a failed
+    ///   check of ``validate(path:)``).
     public static func load(path: String) throws -> ExperimentSpec {
         let spec = try JSONFile.decode(ExperimentSpec.self, path: path)
         try spec.validate(path: path)
         return spec
     }
 
-    /// Checks names, sizes and data sources before anything runs.
+    /// Checks names, sizes and data sources before anything runs: identifiers file-name-safe
+    /// and unique, seeds non-empty and unique, every data source parseable, every model
+    /// configuration valid, every count positive, panels naming two models and a seed of the
+    /// spec, and steps or epochs given.
+    ///
+    /// - Parameter path: the spec's file, for error messages.
+    /// - Throws: ``DataFileError`` naming `path` and the field.
     public func validate(path: String) throws {
         func fail(_ field: String, _ message: String) -> DataFileError {
             DataFileError(path: path, location: field, message: message)

@@ -2,9 +2,10 @@
 ///
 /// Each function checks every tensor's shape against the others and throws a ``ShapeError``
 /// naming the kernel and argument on a mismatch, then calls the C kernel of the scalar's
-/// precision. Conventions follow the C core (vh_kernels.h): `n` rows (sequences × particles);
-/// backward functions **accumulate** into the gradient tensors they are given (zero them
-/// first); an optional gradient left `nil` is not computed.
+/// precision (the C kernel named in each function's documentation, with the suffix `_f32` or
+/// `_f64`; see <doc:KernelCore>). Conventions follow the C core (vh_kernels.h): `n` rows
+/// (sequences × particles); backward functions **accumulate** into the gradient tensors they
+/// are given (zero them first); an optional gradient left `nil` is not computed.
 ///
 /// These entry points serve tests, benchmarks and users who want single kernels; the model's
 /// time loop calls the same C kernels through pointers into preallocated arenas.
@@ -44,6 +45,9 @@ private struct Check {
 extension Kernels {
     /// `output (n, out) = input (n, in) · weightᵀ + bias`, with `weight` `(out, in)`.
     /// With `accumulate`, adds into `output` instead of overwriting it.
+    /// C kernel: `vh_linear_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func linearForward<S: KernelScalar>(
         output: Tensor<S>, input: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>?,
         accumulate: Bool = false
@@ -59,6 +63,9 @@ extension Kernels {
     }
 
     /// Accumulates `dInput += dOutput · W`, `dWeight += dOutputᵀ · input`, `dBias += Σ dOutput`.
+    /// C kernel: `vh_linear_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func linearBackward<S: KernelScalar>(
         inputGradient: Tensor<S>?, weightGradient: Tensor<S>?, biasGradient: Tensor<S>?,
         outputGradient: Tensor<S>, input: Tensor<S>, weight: Tensor<S>
@@ -77,12 +84,18 @@ extension Kernels {
     }
 
     /// `output = max(input, 0)` elementwise.
+    /// C kernel: `vh_relu_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func reluForward<S: KernelScalar>(output: Tensor<S>, input: Tensor<S>) throws {
         try Check(kernel: "reluForward").shape(output, "output", input.shape)
         S.reluForward(output.pointer, input.constPointer, count: input.count)
     }
 
     /// `inputGradient += outputGradient · [output > 0]`.
+    /// C kernel: `vh_relu_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func reluBackward<S: KernelScalar>(
         inputGradient: Tensor<S>, outputGradient: Tensor<S>, output: Tensor<S>
     ) throws {
@@ -98,13 +111,19 @@ extension Kernels {
 
 extension Kernels {
     /// LSTM cell (TF gate order i, j, f, o; forget bias +1 at run time):
-    /// `a = Wy + Uh + b`, `c = f·c_prev + i·j`, `h = o·tanh(c)`.
+    /// `a = Wy + Uh + b`, `c = f·c_prev + i·j`, `h = o·tanh(c)`. C kernel:
+    /// `vh_lstm_cell_forward`.
+    ///
     /// - Parameters:
-    ///   - hidden, cell: `(n, H)` outputs.
-    ///   - gates: `(n, 4H)` cache for the backward pass.
-    ///   - inputPreactivation: `W y`, `(n, 4H)`.
+    ///   - hidden: `(n, H)` output h.
+    ///   - cell: `(n, H)` output c.
+    ///   - gates: `(n, 4H)` cache for the backward pass: i, j, f, o after their nonlinearities.
+    ///   - inputPreactivation: `W y`, `(n, 4H)`; its width defines H.
     ///   - recurrentPreactivation: `U h_prev`, `(n, 4H)`, or nil if already added to the first.
-    ///   - bias: `(4H)` or nil. previousCell: `(n, H)` or nil for a zero state.
+    ///   - bias: `(4H)`, or nil for none.
+    ///   - previousCell: `(n, H)`, or nil for a zero state.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func lstmCellForward<S: KernelScalar>(
         hidden: Tensor<S>, cell: Tensor<S>, gates: Tensor<S>, inputPreactivation: Tensor<S>,
         recurrentPreactivation: Tensor<S>?, bias: Tensor<S>?, previousCell: Tensor<S>?
@@ -123,8 +142,15 @@ extension Kernels {
                           previousCell?.constPointer, n: n, hidden: h)
     }
 
-    /// Backward of ``lstmCellForward``: accumulates into the pre-activation, bias and
-    /// previous-cell gradients given `hiddenGradient` (and `cellGradient` from the future).
+    /// Backward of ``lstmCellForward(hidden:cell:gates:inputPreactivation:recurrentPreactivation:bias:previousCell:)``:
+    /// accumulates into the pre-activation, bias and previous-cell gradients given
+    /// `hiddenGradient` (and `cellGradient` from the future). C kernel: `vh_lstm_cell_backward`.
+    ///
+    /// The same pre-activation gradient is added to both `inputPreactivationGradient` and
+    /// `recurrentPreactivationGradient` (they are the same sum); pass one of them to get it once.
+    /// Any gradient may be nil (not wanted).
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func lstmCellBackward<S: KernelScalar>(
         inputPreactivationGradient: Tensor<S>?, recurrentPreactivationGradient: Tensor<S>?,
         biasGradient: Tensor<S>?, previousCellGradient: Tensor<S>?,
@@ -147,9 +173,13 @@ extension Kernels {
                            cell.constPointer, previousCell?.constPointer, n: n, hidden: h)
     }
 
-    /// Hadamard-scaled LSTM cell (VHRNN's g, DESIGN §3):
-    /// `a = d_x·(Wy) + d_h·(Uh) + b_dyn + b`, then as ``lstmCellForward``.
-    /// `hyper` is `(n, 12H)`: per row `[d_x (4H) | d_h (4H) | b_dyn (4H)]`.
+    /// Hadamard-scaled LSTM cell (VHRNN's primary recurrence g, paper Eq. 1; see
+    /// <doc:ModelArchitecture>): `a = d_x·(Wy) + d_h·(Uh) + b_dyn + b`, then as
+    /// ``lstmCellForward(hidden:cell:gates:inputPreactivation:recurrentPreactivation:bias:previousCell:)``.
+    /// `hyper` is `(n, 12H)`: per row `[d_x (4H) | d_h (4H) | b_dyn (4H)]`, each block in gate
+    /// order i, j, f, o. C kernel: `vh_hyper_lstm_cell_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func hyperLSTMCellForward<S: KernelScalar>(
         hidden: Tensor<S>, cell: Tensor<S>, gates: Tensor<S>, inputPreactivation: Tensor<S>,
         recurrentPreactivation: Tensor<S>?, hyper: Tensor<S>, bias: Tensor<S>?,
@@ -171,7 +201,11 @@ extension Kernels {
                                n: n, hidden: h)
     }
 
-    /// Backward of ``hyperLSTMCellForward``, to `Wy`, `Uh`, the hyper outputs, `b` and `c_prev`.
+    /// Backward of ``hyperLSTMCellForward(hidden:cell:gates:inputPreactivation:recurrentPreactivation:hyper:bias:previousCell:)``,
+    /// to `Wy`, `Uh`, the hyper outputs, `b` and `c_prev` (each may be nil). C kernel:
+    /// `vh_hyper_lstm_cell_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func hyperLSTMCellBackward<S: KernelScalar>(
         inputPreactivationGradient: Tensor<S>?, recurrentPreactivationGradient: Tensor<S>?,
         hyperGradient: Tensor<S>?, biasGradient: Tensor<S>?, previousCellGradient: Tensor<S>?,
@@ -203,9 +237,12 @@ extension Kernels {
                                 hyper.constPointer, n: n, hidden: h)
     }
 
-    /// GRU cell (gates r, u, n; reset applied to `U h`):
+    /// GRU cell (gates r, u, n; reset applied to `U h`, as cuDNN and PyTorch):
     /// `h = (1 - u)·tanh(Wx_n + b_n + r·Uh_n) + u·h_prev`.
-    /// `inputPreactivation` `W x` and `recurrentPreactivation` `U h_prev` are `(n, 3H)`.
+    /// `inputPreactivation` `W x` and `recurrentPreactivation` `U h_prev` are `(n, 3H)`; `gates`
+    /// `(n, 3H)` caches r, u and the candidate. C kernel: `vh_gru_cell_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gruCellForward<S: KernelScalar>(
         hidden: Tensor<S>, gates: Tensor<S>, inputPreactivation: Tensor<S>,
         recurrentPreactivation: Tensor<S>, bias: Tensor<S>?, previousHidden: Tensor<S>?
@@ -223,8 +260,12 @@ extension Kernels {
                          previousHidden?.constPointer, n: n, hidden: h)
     }
 
-    /// Backward of ``gruCellForward``; `previousHiddenGradient` receives the direct path
-    /// `u·dh` (the path through `U` is the caller's linear backward).
+    /// Backward of ``gruCellForward(hidden:gates:inputPreactivation:recurrentPreactivation:bias:previousHidden:)``;
+    /// `previousHiddenGradient` receives the direct path `u·dh` (the path through `U` is the
+    /// caller's ``linearBackward(inputGradient:weightGradient:biasGradient:outputGradient:input:weight:)``).
+    /// C kernel: `vh_gru_cell_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gruCellBackward<S: KernelScalar>(
         inputPreactivationGradient: Tensor<S>?, recurrentPreactivationGradient: Tensor<S>?,
         biasGradient: Tensor<S>?, previousHiddenGradient: Tensor<S>?, hiddenGradient: Tensor<S>,
@@ -249,7 +290,9 @@ extension Kernels {
 
     /// Hadamard-scaled GRU cell (VHRNN's GRU variant): every `W x` block scaled by `d_x`,
     /// every `U h` block by `d_h`, `b_dyn` added next to `b`. `hyper` is `(n, 9H)`:
-    /// `[d_x (3H) | d_h (3H) | b_dyn (3H)]`.
+    /// `[d_x (3H) | d_h (3H) | b_dyn (3H)]`. C kernel: `vh_hyper_gru_cell_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func hyperGRUCellForward<S: KernelScalar>(
         hidden: Tensor<S>, gates: Tensor<S>, inputPreactivation: Tensor<S>,
         recurrentPreactivation: Tensor<S>, hyper: Tensor<S>, bias: Tensor<S>?,
@@ -269,7 +312,11 @@ extension Kernels {
                               bias?.constPointer, previousHidden?.constPointer, n: n, hidden: h)
     }
 
-    /// Backward of ``hyperGRUCellForward``.
+    /// Backward of ``hyperGRUCellForward(hidden:gates:inputPreactivation:recurrentPreactivation:hyper:bias:previousHidden:)``
+    /// to `W x`, `U h`, the hyper outputs, `b` and the direct path to `h_prev` (each may be
+    /// nil). C kernel: `vh_hyper_gru_cell_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func hyperGRUCellBackward<S: KernelScalar>(
         inputPreactivationGradient: Tensor<S>?, recurrentPreactivationGradient: Tensor<S>?,
         hyperGradient: Tensor<S>?, biasGradient: Tensor<S>?, previousHiddenGradient: Tensor<S>?,
@@ -303,6 +350,9 @@ extension Kernels {
 extension Kernels {
     /// `output = scale · product + shift + bias` with `product = V v` (omega's per-layer
     /// modulation of an emission layer). All `(n, m)` except `bias` `(m)`.
+    /// C kernel: `vh_hyper_scale_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func hyperScaleForward<S: KernelScalar>(
         output: Tensor<S>, product: Tensor<S>, scale: Tensor<S>, shift: Tensor<S>, bias: Tensor<S>?
     ) throws {
@@ -314,7 +364,11 @@ extension Kernels {
                             bias?.constPointer, n: n, m: m)
     }
 
-    /// Backward of ``hyperScaleForward`` to all four inputs.
+    /// Backward of ``hyperScaleForward(output:product:scale:shift:bias:)`` to all four inputs
+    /// (each gradient may be nil).
+    /// C kernel: `vh_hyper_scale_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func hyperScaleBackward<S: KernelScalar>(
         productGradient: Tensor<S>?, scaleGradient: Tensor<S>?, shiftGradient: Tensor<S>?,
         biasGradient: Tensor<S>?, outputGradient: Tensor<S>, product: Tensor<S>, scale: Tensor<S>
@@ -337,6 +391,9 @@ extension Kernels {
 
 extension Kernels {
     /// `sigma = max(softplus(raw + 0.5), floor)`, elementwise.
+    /// C kernel: `vh_gaussian_sigma_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianSigmaForward<S: KernelScalar>(
         sigma: Tensor<S>, raw: Tensor<S>, floor: S = 0
     ) throws {
@@ -344,6 +401,11 @@ extension Kernels {
         S.gaussianSigmaForward(sigma.pointer, raw.constPointer, count: raw.count, sigmaMin: floor)
     }
 
+    /// Backward of ``gaussianSigmaForward(sigma:raw:floor:)``:
+    /// `rawGradient += sigmaGradient · sigmoid(raw + 0.5)` where the floor is not active (no
+    /// gradient where it is). C kernel: `vh_gaussian_sigma_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianSigmaBackward<S: KernelScalar>(
         rawGradient: Tensor<S>, sigmaGradient: Tensor<S>, raw: Tensor<S>, floor: S = 0
     ) throws {
@@ -355,6 +417,9 @@ extension Kernels {
     }
 
     /// `logDensity (n) = Σ_d log N(x | mean, sigma)` for `(n, d)` inputs.
+    /// C kernel: `vh_gaussian_logpdf_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianLogPDFForward<S: KernelScalar>(
         logDensity: Tensor<S>, x: Tensor<S>, mean: Tensor<S>, sigma: Tensor<S>
     ) throws {
@@ -367,6 +432,11 @@ extension Kernels {
                                 sigma.constPointer, n: n, d: d)
     }
 
+    /// Backward of ``gaussianLogPDFForward(logDensity:x:mean:sigma:)``: accumulates
+    /// `logDensityGradient` (per row) times the partial derivatives into the `x`, mean and sigma
+    /// gradients (each may be nil). C kernel: `vh_gaussian_logpdf_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianLogPDFBackward<S: KernelScalar>(
         xGradient: Tensor<S>?, meanGradient: Tensor<S>?, sigmaGradient: Tensor<S>?,
         logDensityGradient: Tensor<S>, x: Tensor<S>, mean: Tensor<S>, sigma: Tensor<S>
@@ -385,6 +455,9 @@ extension Kernels {
     }
 
     /// Reparameterised sample `z = mean + sigma · noise`.
+    /// C kernel: `vh_gaussian_sample_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianSampleForward<S: KernelScalar>(
         sample: Tensor<S>, mean: Tensor<S>, sigma: Tensor<S>, noise: Tensor<S>
     ) throws {
@@ -394,6 +467,11 @@ extension Kernels {
                                 noise.constPointer, count: mean.count)
     }
 
+    /// Backward of ``gaussianSampleForward(sample:mean:sigma:noise:)``:
+    /// `meanGradient += sampleGradient`, `sigmaGradient += sampleGradient · noise` (either may be
+    /// nil; the noise is a constant). C kernel: `vh_gaussian_sample_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianSampleBackward<S: KernelScalar>(
         meanGradient: Tensor<S>?, sigmaGradient: Tensor<S>?, sampleGradient: Tensor<S>,
         noise: Tensor<S>
@@ -407,6 +485,9 @@ extension Kernels {
     }
 
     /// `kl (n) = Σ_d KL(N(meanQ, sigmaQ) ‖ N(meanP, sigmaP))`.
+    /// C kernel: `vh_gaussian_kl_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianKLForward<S: KernelScalar>(
         kl: Tensor<S>, meanQ: Tensor<S>, sigmaQ: Tensor<S>, meanP: Tensor<S>, sigmaP: Tensor<S>
     ) throws {
@@ -418,6 +499,10 @@ extension Kernels {
                             sigmaP.constPointer, n: n, d: d)
     }
 
+    /// Backward of ``gaussianKLForward(kl:meanQ:sigmaQ:meanP:sigmaP:)`` to both Gaussians'
+    /// means and sigmas (each may be nil). C kernel: `vh_gaussian_kl_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func gaussianKLBackward<S: KernelScalar>(
         meanQGradient: Tensor<S>?, sigmaQGradient: Tensor<S>?, meanPGradient: Tensor<S>?,
         sigmaPGradient: Tensor<S>?, klGradient: Tensor<S>, meanQ: Tensor<S>, sigmaQ: Tensor<S>,
@@ -437,6 +522,9 @@ extension Kernels {
     }
 
     /// `logProbability (n) = Σ_d [x·l − softplus(l)]` for 0/1 targets `x` and logits `l`.
+    /// C kernel: `vh_bernoulli_logpmf_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func bernoulliLogPMFForward<S: KernelScalar>(
         logProbability: Tensor<S>, x: Tensor<S>, logits: Tensor<S>
     ) throws {
@@ -447,6 +535,11 @@ extension Kernels {
         S.bernoulliLogpmfForward(logProbability.pointer, x.constPointer, logits.constPointer, n: n, d: d)
     }
 
+    /// Backward of ``bernoulliLogPMFForward(logProbability:x:logits:)``:
+    /// `logitsGradient += logProbabilityGradient · (x − sigmoid(logits))`. C kernel:
+    /// `vh_bernoulli_logpmf_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func bernoulliLogPMFBackward<S: KernelScalar>(
         logitsGradient: Tensor<S>, logProbabilityGradient: Tensor<S>, x: Tensor<S>, logits: Tensor<S>
     ) throws {
@@ -462,10 +555,16 @@ extension Kernels {
 
 // MARK: - Particles
 
-/// An ancestor index outside the parent rows was passed to a gather.
+/// An ancestor index outside the parent rows was passed to
+/// ``Kernels/gatherRowsForward(output:input:ancestors:)`` or
+/// ``Kernels/gatherRowsBackward(inputGradient:outputGradient:ancestors:)``; nothing was
+/// written.
 public struct AncestorIndexError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The first offending index.
     public var index: Int32
+    /// How many parent rows there are (valid indices are `0..<parentRows`).
     public var parentRows: Int
+    /// One line naming the index and the row count.
     public var description: String {
         "gatherRows: ancestor index \(index) is outside the \(parentRows) parent rows"
     }
@@ -473,6 +572,11 @@ public struct AncestorIndexError: Error, CustomStringConvertible, Equatable, Sen
 
 extension Kernels {
     /// `output[i] = input[ancestors[i]]` row by row (`output` `(n, w)`, `input` `(m, w)`).
+    /// C kernel: `vh_gather_rows_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others;
+    ///   ``AncestorIndexError`` for an index outside the parent rows (checked before anything
+    ///   is written).
     public static func gatherRowsForward<S: KernelScalar>(
         output: Tensor<S>, input: Tensor<S>, ancestors: [Int32]
     ) throws {
@@ -487,6 +591,11 @@ extension Kernels {
     }
 
     /// Scatter-add: `inputGradient[ancestors[i]] += outputGradient[i]`.
+    /// C kernel: `vh_gather_rows_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others;
+    ///   ``AncestorIndexError`` for an index outside the parent rows (checked before anything
+    ///   is written).
     public static func gatherRowsBackward<S: KernelScalar>(
         inputGradient: Tensor<S>, outputGradient: Tensor<S>, ancestors: [Int32]
     ) throws {
@@ -507,6 +616,9 @@ extension Kernels {
     }
 
     /// `result (b) = log Σ_k exp(weights[b, k])`.
+    /// C kernel: `vh_logsumexp_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func logSumExpForward<S: KernelScalar>(result: Tensor<S>, weights: Tensor<S>) throws {
         let c = Check(kernel: "logSumExpForward")
         let (b, k) = try c.matrix(weights, "weights")
@@ -515,6 +627,9 @@ extension Kernels {
     }
 
     /// `weightsGradient += resultGradient · softmax(weights)` per row.
+    /// C kernel: `vh_logsumexp_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func logSumExpBackward<S: KernelScalar>(
         weightsGradient: Tensor<S>, resultGradient: Tensor<S>, weights: Tensor<S>, result: Tensor<S>
     ) throws {
@@ -527,9 +642,16 @@ extension Kernels {
                             result.constPointer, b: b, k: k)
     }
 
+<<<<<<< HEAD
     /// Log effective sample size per row: `2·lse(w) − lse(2w)`, computed by the filter's own
     /// ``ResamplingCriterion/logEffectiveSampleSize(logWeights:)`` (in `Double`, with its
     /// conventions for `-inf` and NaN weights).
+=======
+    /// Log effective sample size per row: `2·lse(w) − lse(2w)`.
+    /// C kernel: `vh_log_ess`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
+>>>>>>> docs
     public static func logEffectiveSampleSize<S: KernelScalar>(result: Tensor<S>, weights: Tensor<S>) throws {
         let c = Check(kernel: "logEffectiveSampleSize")
         let (b, k) = try c.matrix(weights, "weights")
@@ -545,8 +667,23 @@ extension Kernels {
 // MARK: - Optimiser
 
 extension Kernels {
-    /// One Adam step over equally shaped parameter, moment and gradient tensors.
-    /// - Parameter step: the 1-based update count (for bias correction).
+    /// One Adam step over equally shaped parameter, moment and gradient tensors, in place:
+    /// `m = β1·m + (1 − β1)·g`, `v = β2·v + (1 − β2)·g²`, then the parameters move by
+    /// `−lr · m̂ / (sqrt(v̂) + ε)` with the bias-corrected moments m̂, v̂. C kernel:
+    /// `vh_adam_update`.
+    ///
+    /// - Parameters:
+    ///   - parameters: the values to update.
+    ///   - firstMoment: Adam's m, updated in place.
+    ///   - secondMoment: Adam's v, updated in place.
+    ///   - gradient: the gradient of the loss.
+    ///   - learningRate: the step size lr.
+    ///   - beta1: decay of the first moment.
+    ///   - beta2: decay of the second moment.
+    ///   - epsilon: added to sqrt(v̂).
+    ///   - step: the 1-based update count (for bias correction; a precondition).
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func adamUpdate<S: KernelScalar>(
         parameters: Tensor<S>, firstMoment: Tensor<S>, secondMoment: Tensor<S>, gradient: Tensor<S>,
         learningRate: S, beta1: S = 0.9, beta2: S = 0.999, epsilon: S = 1e-8, step: Int

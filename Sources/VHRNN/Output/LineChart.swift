@@ -34,6 +34,7 @@ public struct LineChart: Sendable, Equatable {
         /// as `values`, increasing.
         public var x: [Double]?
 
+        /// A series; `x`, if given, must have one value per element of `values` (a precondition).
         public init(name: String, values: [Double], color: String? = nil, x: [Double]? = nil) {
             precondition(x == nil || x!.count == values.count, "one x per value")
             self.name = name
@@ -48,11 +49,14 @@ public struct LineChart: Sendable, Equatable {
 
     /// One stacked panel with its own y axis.
     public struct Panel: Sendable, Equatable {
+        /// The panel's y-axis label (drawn rotated at its left).
         public var yLabel: String
+        /// The lines drawn in this panel, in legend order.
         public var series: [Series]
         /// Logarithmic y axis (base 10); non-positive values are skipped.
         public var logScale: Bool
 
+        /// A panel with a linear y axis unless `logScale`.
         public init(yLabel: String, series: [Series], logScale: Bool = false) {
             self.yLabel = yLabel
             self.series = series
@@ -60,8 +64,11 @@ public struct LineChart: Sendable, Equatable {
         }
     }
 
+    /// The title centred above the top panel.
     public var title: String
+    /// The x-axis label under the bottom panel.
     public var xLabel: String
+    /// The panels, top to bottom.
     public var panels: [Panel]
     /// x positions of vertical dashed lines drawn across all panels (e.g. switch points).
     public var markers: [Double]
@@ -70,6 +77,7 @@ public struct LineChart: Sendable, Equatable {
     /// x of the first value of every series.
     public var xStart: Double
 
+    /// A chart; markers are optional and series start at `xStart` unless they give their own x.
     public init(title: String, xLabel: String, panels: [Panel], markers: [Double] = [],
                 markerLabel: String = "switch", xStart: Double = 0) {
         self.title = title
@@ -91,7 +99,14 @@ public struct LineChart: Sendable, Equatable {
         static let charWidth = 6.2  // average glyph width at fontSize, for legend sizing
     }
 
-    /// Renders the chart. The SVG is `width` wide and `panelHeight` per panel plus margins.
+    /// Renders the chart as a standalone SVG document (layout and style in the type's
+    /// documentation).
+    ///
+    /// - Parameters:
+    ///   - width: the document's width in px.
+    ///   - panelHeight: the height of each panel in px; the document adds margins for the title
+    ///     and the x axis.
+    /// - Returns: the SVG text.
     public func svg(width: Int = 720, panelHeight: Int = 180) -> String {
         let w = Double(max(width, 200)), ph = Double(max(panelHeight, 60))
         let n = max(panels.count, 1)

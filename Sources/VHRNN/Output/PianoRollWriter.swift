@@ -42,6 +42,8 @@ public enum PianoRollWriter {
         /// MIDI channel, 0...15.
         public var channel: Int = 0
 
+        /// Options with the given timing; the defaults are one eighth note per frame at 120 bpm,
+        /// velocity 80 on channel 0. Ranges are checked when a file is written.
         public init(ticksPerQuarter: Int = 480, ticksPerFrame: Int = 240, beatsPerMinute: Double = 120,
                     velocity: Int = 80, channel: Int = 0) {
             self.ticksPerQuarter = ticksPerQuarter
@@ -56,6 +58,12 @@ public enum PianoRollWriter {
 
     /// Splits a flat row-major roll (`keys` values per frame, e.g. a model's Bernoulli means or
     /// samples) into frames; a key sounds when its value is `>= threshold`.
+    ///
+    /// - Parameters:
+    ///   - flat: `(frames, keys)` values, row-major; a whole number of frames (a precondition).
+    ///   - keys: values per frame (88 for a full piano roll).
+    ///   - threshold: the value at and above which a key sounds.
+    /// - Returns: one `[Bool]` of `keys` values per frame.
     public static func frames(flat: [Double], keys: Int = keyCount, threshold: Double = 0.5) -> [[Bool]] {
         precondition(keys > 0 && flat.count % keys == 0, "flat roll of \(flat.count) values is not a whole number of \(keys)-key frames")
         return stride(from: 0, to: flat.count, by: keys).map { start in
@@ -72,6 +80,9 @@ public enum PianoRollWriter {
     // MARK: - Note list
 
     /// The note-list text of a roll (format in the type's documentation).
+    ///
+    /// - Parameter frames: one `[Bool]` per time step, key index 0 = MIDI 21; at most 107 keys.
+    /// - Returns: one line per frame, each ending with a newline.
     public static func noteList(frames: [[Bool]]) -> String {
         var text = ""
         for frame in frames {
@@ -81,7 +92,8 @@ public enum PianoRollWriter {
         return text
     }
 
-    /// The note-list text of a flat row-major roll thresholded as in `frames(flat:keys:threshold:)`.
+    /// The note-list text of a flat row-major roll thresholded as in
+    /// ``frames(flat:keys:threshold:)``.
     public static func noteList(flat: [Double], keys: Int = keyCount, threshold: Double = 0.5) -> String {
         noteList(frames: frames(flat: flat, keys: keys, threshold: threshold))
     }
@@ -89,7 +101,10 @@ public enum PianoRollWriter {
     /// Reads a note-list text back: the sounding MIDI numbers of each step. A text holds one
     /// sequence (a blank line is silence, so it cannot also separate sequences: write one file
     /// per sequence). Lines ending in `\r\n` are accepted.
-    /// - Throws: `DataFileError` (path "note list") naming the line of a field that is not an
+    ///
+    /// - Parameter text: the note list, one line per step.
+    /// - Returns: the MIDI numbers of each step, as written.
+    /// - Throws: ``DataFileError`` (path "note list") naming the line of a field that is not an
     ///   integer MIDI number 0...127.
     public static func parseNoteList(_ text: String) throws -> [[Int]] {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
@@ -108,6 +123,11 @@ public enum PianoRollWriter {
     // MARK: - MIDI file
 
     /// A Standard MIDI File (format 0) of the roll (layout in the type's documentation).
+    ///
+    /// - Parameters:
+    ///   - frames: one `[Bool]` per time step, key index 0 = MIDI 21.
+    ///   - options: timing, velocity and channel (ranges checked by preconditions).
+    /// - Returns: the file's bytes (`MThd` header and one `MTrk` track).
     public static func midiFile(frames: [[Bool]], options: MIDIOptions = MIDIOptions()) -> [UInt8] {
         precondition((1...0x7FFF).contains(options.ticksPerQuarter), "ticksPerQuarter must be 1...32767")
         precondition(options.ticksPerFrame >= 1, "ticksPerFrame must be positive")
@@ -154,7 +174,8 @@ public enum PianoRollWriter {
         return file
     }
 
-    /// The MIDI file of a flat row-major roll thresholded as in `frames(flat:keys:threshold:)`.
+    /// The MIDI file of a flat row-major roll thresholded as in
+    /// ``frames(flat:keys:threshold:)``.
     public static func midiFile(flat: [Double], keys: Int = keyCount, threshold: Double = 0.5,
                                 options: MIDIOptions = MIDIOptions()) -> [UInt8] {
         midiFile(frames: frames(flat: flat, keys: keys, threshold: threshold), options: options)

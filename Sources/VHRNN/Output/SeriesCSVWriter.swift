@@ -1,7 +1,8 @@
 import Foundation
 
 /// Writes real-valued sequences as one long CSV table — the layout of the synthetic dataset
-/// files (`SyntheticData.write`) and one that `CSVSequenceLoader` (`csv:PATH`) reads back:
+/// files (``SyntheticData/write(_:info:to:)``) and one that ``CSVSequenceLoader``
+/// (`csv:PATH`) reads back:
 ///
 ///     sequence,step,x0,x1
 ///     0,0,0.5,-1.25
@@ -18,6 +19,11 @@ import Foundation
 ///   model trained on z-scored data come out in the data's own units.
 public enum SeriesCSVWriter {
     /// The header line (without newline): `sequence,step,x0,...` or with the given names.
+    ///
+    /// - Parameters:
+    ///   - dataDim: the number of feature columns.
+    ///   - featureNames: `dataDim` column names without commas, quotes or newlines (a
+    ///     precondition); nil: `x0`, `x1`, ….
     public static func header(dataDim: Int, featureNames: [String]? = nil) -> String {
         let names = featureNames ?? (0..<dataDim).map { "x\($0)" }
         precondition(names.count == dataDim, "\(names.count) feature names for \(dataDim) features")
@@ -27,10 +33,15 @@ public enum SeriesCSVWriter {
     }
 
     /// The whole CSV text, ending with a newline.
+    ///
     /// - Parameters:
     ///   - sequences: flat row-major sequences, each a whole number of `dataDim`-value frames.
-    ///   - denormalizing: if given, each value `x` of feature `j` is written as
+    ///   - dataDim: values per frame (positive).
+    ///   - featureNames: column names, as in ``header(dataDim:featureNames:)``.
+    ///   - normalization: if given, each value `x` of feature `j` is written as
     ///     `x * std[j] + mean[j]`.
+    /// - Returns: the header and one row per frame, sequence-major.
+    /// - Complexity: O(total values).
     public static func csv(sequences: [[Double]], dataDim: Int, featureNames: [String]? = nil,
                            denormalizing normalization: Normalization? = nil) -> String {
         precondition(dataDim > 0, "dataDim must be positive")
@@ -55,14 +66,26 @@ public enum SeriesCSVWriter {
     }
 
     /// The CSV text of a split's `inputs` (for real-valued data, the same values as its targets).
+    ///
+    /// - Parameters:
+    ///   - split: the sequences to write.
+    ///   - featureNames: column names, as in ``header(dataDim:featureNames:)``.
+    ///   - normalization: if given, undone on the way out (`x * std + mean`).
     public static func csv(_ split: SequenceSplit, featureNames: [String]? = nil,
                            denormalizing normalization: Normalization? = nil) -> String {
         csv(sequences: split.inputs, dataDim: split.dataDim, featureNames: featureNames,
             denormalizing: normalization)
     }
 
-    /// Writes `csv(sequences:dataDim:featureNames:denormalizing:)` to `path` (atomically).
-    /// - Throws: `DataFileError` naming `path` when it cannot be written.
+    /// Writes ``csv(sequences:dataDim:featureNames:denormalizing:)`` to `path` (atomically).
+    ///
+    /// - Parameters:
+    ///   - sequences: flat row-major sequences.
+    ///   - dataDim: values per frame.
+    ///   - featureNames: column names, as in ``header(dataDim:featureNames:)``.
+    ///   - normalization: if given, undone on the way out.
+    ///   - path: the file to write (replaced if it exists).
+    /// - Throws: ``DataFileError`` naming `path` when it cannot be written.
     public static func write(sequences: [[Double]], dataDim: Int, featureNames: [String]? = nil,
                              denormalizing normalization: Normalization? = nil, to path: String) throws {
         let text = csv(sequences: sequences, dataDim: dataDim, featureNames: featureNames,

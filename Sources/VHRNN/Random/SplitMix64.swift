@@ -6,8 +6,15 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable, Codable {
     /// The generator's entire state.
     public var state: UInt64
 
+    /// A generator whose stream starts at `seed`: the state is the seed itself, so two
+    /// generators built from the same seed produce the same outputs on every platform.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits: the state advances by the golden-ratio increment
+    /// `0x9E3779B97F4A7C15` and is then mixed (two xor-shift-multiply rounds and a final
+    /// xor-shift). The C kernels' `vh_splitmix64_next` computes the same stream.
+    ///
+    /// - Complexity: O(1).
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -2,15 +2,21 @@ import Foundation
 
 /// A snapshot of training for progress displays and logs.
 public struct TrainingProgress: Sendable {
+    /// Training steps taken so far in the run (resumed runs count from the restored step).
     public var step: Int
+    /// The run's step budget (``TrainingOptions/totalSteps(trainCount:)``).
     public var totalSteps: Int
+    /// The epoch the last step belonged to (0-based).
     public var epoch: Int
     /// The last batch's loss −mean_b(bound_b / T_b).
     public var loss: Double
     /// The last validation FIVO per step, if any.
     public var validation: Double?
+    /// The best validation FIVO per step so far, if any.
     public var bestValidation: Double?
+    /// Steps per second since this process started training (resumed steps excluded).
     public var stepsPerSecond: Double
+    /// Estimated seconds to the end of the step budget at the current rate.
     public var secondsRemaining: Double
     /// True on the steps where a validation just ran.
     public var validated: Bool
@@ -20,12 +26,20 @@ public struct TrainingProgress: Sendable {
 
 /// What a training run ended with.
 public struct TrainingSummary: Sendable {
+    /// Steps taken by this call of ``Trainer/run(shouldStop:progress:)`` (not counting a resumed
+    /// run's earlier steps).
     public var stepsRun: Int
+    /// The trainer's step count at the end (including a resumed run's earlier steps).
     public var finalStep: Int
+    /// The best validation FIVO per step of the whole run (resumes included), if any.
     public var bestValidation: Double?
+    /// The step at which ``bestValidation`` was reached, if any.
     public var bestStep: Int?
+    /// True when ``TrainingOptions/patience`` validations in a row did not improve.
     public var stoppedEarly: Bool
+    /// True when `shouldStop` returned true before the budget was reached.
     public var interrupted: Bool
+    /// Wall time of this call, in seconds.
     public var seconds: Double
     /// Steps not applied because their loss or gradient was not finite (whole run, resumes included).
     public var skippedSteps: Int = 0
@@ -41,14 +55,23 @@ public struct TrainingSummary: Sendable {
 /// `OUT/last` (everything needed to resume, written at every validation and at the end or on
 /// interruption) and appends metrics to `OUT/metrics.jsonl`.
 public final class Trainer<S: KernelScalar> {
+    /// The model being trained; its parameters and Adam state change in place.
     public let model: SequenceModel<S>
+    /// The data: training batches come from `train`, validation from `valid`.
     public let dataset: SequenceDataset
+    /// The options the run was created with.
     public let options: TrainingOptions
+    /// The data description written into every checkpoint's `config.json`.
     public let dataSpec: DataSpec
+    /// Where `best/`, `last/` and `metrics.jsonl` go; nil: nothing is written.
     public let outputDirectory: String?
 
+    /// Steps taken (batches), including those of a run restored with ``restore(from:)``.
     public private(set) var step = 0
+    /// The best validation FIVO per step so far (nil before the first validation, or without a
+    /// validation split).
     public private(set) var bestValidation: Double?
+    /// The step of ``bestValidation``.
     public private(set) var bestStep: Int?
     private var staleValidations = 0
     /// Steps not applied (non-finite loss or gradient), in all and in a row.
@@ -56,11 +79,29 @@ public final class Trainer<S: KernelScalar> {
     private var consecutiveSkips = 0
     /// Whether the last ``trainStep(indices:)`` was not applied, and what was not finite first.
     public private(set) var lastStepSkipped = false
+    /// What was not finite in the last skipped step, e.g. `"the loss (nan)"` or `"the gradient of
+    /// emission.layer1.bias"`; nil when the last step was applied.
     public private(set) var lastNonFinite: String?
     /// The parameter values at the best validation of this process (model selection).
     private var bestParameters: [S]?
     private let workers: [TrainingWorker<S>]
 
+    /// A trainer for `model` on `dataset`; nothing is trained until ``run(shouldStop:progress:)``
+    /// or ``trainStep(indices:)``.
+    ///
+    /// With an output directory, partial or superseded copies that a killed writer may have left
+    /// beside `best/` and `last/` are removed first.
+    ///
+    /// - Parameters:
+    ///   - model: the model to train (trained in place).
+    ///   - dataset: its splits; the data dimension must match the model's.
+    ///   - options: the protocol (bound, K, batch size, learning rate, budget, validation).
+    ///   - dataSource: how the data was specified (e.g. `"pianoroll:JSB_Chorales.pickle"`),
+    ///     recorded in the checkpoints so that `evaluate` can reload the data.
+    ///   - outputDirectory: where to write checkpoints and metrics; nil: nowhere.
+    /// - Throws: ``TrainingError`` for a dimension mismatch, an empty training split, a
+    ///   non-positive batch size, particle count, validation interval or learning rate, or a
+    ///   training tape above ``memoryLimitBytes``; a file error if leftovers cannot be removed.
     public init(model: SequenceModel<S>, dataset: SequenceDataset, options: TrainingOptions, dataSource: String,
                 outputDirectory: String? = nil) throws {
         guard dataset.dataDim == model.configuration.dataDim else {
@@ -95,8 +136,15 @@ public final class Trainer<S: KernelScalar> {
         workers = (0..<count).map { TrainingWorker(model: model, ownsGradients: $0 > 0) }
     }
 
-    /// Continues from the `last` checkpoint of a previous run (parameters, Adam moments and
-    /// step, best validation so far). The options must be the same as that run's.
+    /// Continues from the `last` checkpoint of a previous run: parameters, Adam moments and
+    /// step, best validation so far and the early-stopping and skipped-step counters. The
+    /// options must be the same as that run's (they are not compared; the model configuration
+    /// is).
+    ///
+    /// - Parameter checkpoint: a checkpoint written with its training state (`OUT/last`).
+    /// - Throws: ``TrainingError`` when the checkpoint's model configuration differs from this
+    ///   trainer's model or it has no training state; the checkpoint's errors when its tensors do
+    ///   not fit the model.
     public func restore(from checkpoint: LoadedCheckpoint) throws {
         guard checkpoint.config.model == model.configuration else {
             throw TrainingError(message: "the checkpoint's model configuration differs from this run's")
@@ -114,7 +162,12 @@ public final class Trainer<S: KernelScalar> {
     }
 
     /// Puts the parameters of the best validation seen by this trainer back into the model (for
-    /// the final test evaluation); returns false if there was none.
+    /// the final test evaluation).
+    ///
+    /// Only validations of this process count: after a resume, the best model of the earlier
+    /// part is in `OUT/best`, not in memory.
+    ///
+    /// - Returns: false if this trainer has validated nothing yet (the model is left as it is).
     @discardableResult
     public func restoreBestParameters() -> Bool {
         guard let bestParameters else { return false }
@@ -125,11 +178,25 @@ public final class Trainer<S: KernelScalar> {
     /// Refuse training tapes larger than this (bytes).
     public static var memoryLimitBytes: Double { 16e9 }
 
+    /// Batches per epoch: ⌈training sequences / batch size⌉.
     public var stepsPerEpoch: Int { (dataset.train.count + options.batchSize - 1) / options.batchSize }
+    /// The run's step budget (``TrainingOptions/totalSteps(trainCount:)`` of the training split).
     public var totalSteps: Int { options.totalSteps(trainCount: dataset.train.count) }
 
-    /// Runs until the step budget, early stopping, or `shouldStop()` returns true (checked
-    /// every step; Ctrl-C). Writes the last checkpoint before returning.
+    /// Trains until the step budget, early stopping, or `shouldStop()` returns true.
+    ///
+    /// Every ``TrainingOptions/validateEvery`` steps and at the last step it validates, writes
+    /// `OUT/best` on an improvement and `OUT/last` every time, and appends a line to
+    /// `OUT/metrics.jsonl`. When interrupted it writes `OUT/last` before returning, so the same
+    /// command resumes.
+    ///
+    /// - Parameters:
+    ///   - shouldStop: checked before every step (e.g. a Ctrl-C flag); true stops the run.
+    ///   - progress: called after every step with a snapshot.
+    /// - Returns: what the run did (steps, best validation, why it stopped, time).
+    /// - Throws: ``TrainingError`` when ``TrainingOptions/maxNonFiniteSteps`` steps in a row
+    ///   were not finite or a parameter became non-finite; ``BatchError`` for a bad sequence;
+    ///   file errors from writing checkpoints or metrics.
     public func run(shouldStop: () -> Bool = { false }, progress: (TrainingProgress) -> Void = { _ in })
         throws -> TrainingSummary {
         let start = Date()
@@ -195,8 +262,16 @@ public final class Trainer<S: KernelScalar> {
     }
 
     /// One Adam step (forward with tape, backward, clipping, update) on the training sequences
-    /// `indices`, with the noise of the current step; returns the loss −mean_b(bound_b / T_b).
-    /// ``run(shouldStop:progress:)`` calls this once per step; benchmarks call it directly.
+    /// `indices`, with the noise of the current step. ``run(shouldStop:progress:)`` calls this
+    /// once per step; benchmarks call it directly. It does not advance ``step``.
+    ///
+    /// A step whose loss or gradient norm is not finite is not applied: ``lastStepSkipped`` is
+    /// set and ``lastNonFinite`` names the culprit.
+    ///
+    /// - Parameter indices: indices into the training split, one per sequence of the batch
+    ///   (split among the data-parallel workers).
+    /// - Returns: the loss −mean_b(bound_b / T_b) of the batch.
+    /// - Throws: ``BatchError`` when a sequence is empty or holds a non-finite value.
     @discardableResult
     @_specialize(where S == Float)
     @_specialize(where S == Double)
@@ -259,7 +334,11 @@ public final class Trainer<S: KernelScalar> {
         return loss
     }
 
-    /// Validation FIVO per step with fixed noise (the same at every validation).
+    /// Validation FIVO per step with fixed noise (the same at every validation), with
+    /// ``TrainingOptions/validationParticles`` particles and the run's criterion and scheme.
+    ///
+    /// - Returns: the bound per step, or nil when the dataset has no validation split.
+    /// - Throws: the evaluator's errors (``TrainingError``, ``BatchError``).
     public func validate() throws -> Double? {
         guard dataset.valid.count > 0 else { return nil }
         let e = try Evaluator.evaluate(model: model, split: dataset.valid, particles: options.validationParticles,
@@ -356,7 +435,11 @@ final class TrainingWorker<S: KernelScalar> {
     }
 }
 
+/// Training or evaluation cannot proceed: mismatched data, impossible options, memory
+/// limits, or too many non-finite steps. The message is one line, meant for the user.
 public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong and, where possible, what to change.
     public var message: String
+    /// The message itself.
     public var description: String { message }
 }

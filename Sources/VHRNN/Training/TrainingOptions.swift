@@ -1,8 +1,14 @@
-/// How a model is trained (paper appendix C / DESIGN §6): Adam on −mean_b(bound_b / T_b),
-/// batches of sequences, K particles, validation by FIVO per step.
+/// How a model is trained (paper appendix C; see <doc:TrainingAndEvaluation>): Adam on
+/// −mean_b(bound_b / T_b), batches of sequences, K particles, validation by FIVO per step.
 public struct TrainingOptions: Codable, Sendable, Equatable {
+    /// The bound whose negative per-step mean is the loss (default FIVO, as in the paper; ELBO
+    /// and IWAE train the same way, IWAE without resampling and the ELBO with its mean over the
+    /// particles).
     public var bound: BoundKind = .fivo
+    /// K, the particles per training sequence (the paper trains with 4).
     public var particles = 4
+    /// Sequences per training step (the paper uses 4). The last batch of an epoch is smaller
+    /// when the training split is not a multiple of it.
     public var batchSize = 4
     /// Adam step size. Our choice: 1e-3 (FIVO's runs used 2e-4 to 3e-5 over far longer
     /// budgets; at the step counts this tool targets the larger rate trains much faster, and
@@ -12,6 +18,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var clipNorm: Double? = nil
     /// Training steps (batches); takes precedence over `epochs`.
     public var steps: Int? = nil
+    /// Passes over the training split when `steps` is nil (nil too: 10 epochs); see
+    /// ``totalSteps(trainCount:)``.
     public var epochs: Int? = nil
     /// Validate (and write the last checkpoint) every this many steps.
     public var validateEvery = 200
@@ -19,8 +27,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var validationParticles = 4
     /// Stop after this many validations without improvement (nil: never).
     public var patience: Int? = nil
+    /// When a FIVO filter resamples, in training and validation (default: ESS ≤ K/2). Ignored
+    /// by the ELBO and IWAE, which never resample.
     public var criterion: ResamplingCriterion = .default
+    /// How a FIVO filter draws ancestors, in training and validation (default multinomial,
+    /// FIVO's scheme).
     public var scheme: ResamplingScheme = .multinomial
+    /// The run's seed: the batch order of every epoch, the filter noise of every step and the
+    /// validation noise are derived from it (the initial weights are drawn by the generator
+    /// given to ``SequenceModel/init(configuration:outputBias:generator:)``).
     public var seed: UInt64 = 0
     /// Data-parallel workers per training step (each takes a share of the batch's sequences);
     /// nil: one per kernel thread. Results are deterministic for a fixed worker count.
@@ -29,9 +44,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// in a row training stops with an error naming the step and the first non-finite tensor.
     public var maxNonFiniteSteps = 10
 
+    /// The defaults: FIVO, K = 4, batches of 4, Adam at 1e-3, validation FIVO with K = 4 every
+    /// 200 steps, no clipping, no early stopping, 10 epochs, seed 0.
     public init() {}
 
-    /// The step budget for a training split of `count` sequences.
+    /// The step budget for a training split of `trainCount` sequences: ``steps`` when set,
+    /// otherwise ``epochs`` (default 10) times ⌈`trainCount` / ``batchSize``⌉.
+    ///
+    /// - Parameter trainCount: sequences in the training split.
+    /// - Returns: the number of training steps (batches) a run takes if nothing stops it early.
     public func totalSteps(trainCount: Int) -> Int {
         if let steps { return steps }
         let perEpoch = (trainCount + batchSize - 1) / batchSize

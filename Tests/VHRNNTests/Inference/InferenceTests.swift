@@ -50,7 +50,7 @@ func setTensor(_ model: SequenceModel<Double>, _ name: String, _ values: [Double
     model.parameters.parameterValues = all
 }
 
-/// softplus(raw + 0.5): the scale a raw output gives (DESIGN §1).
+/// softplus(raw + 0.5): the scale a raw output gives (see docs: VHRNN.docc/ModelArchitecture.md).
 func sigmaFromRaw(_ raw: Double) -> Double { log1p(exp(raw + 0.5)) }
 
 /// A flat (T, 3) test sequence: binary frames for Bernoulli, smooth reals for Gaussian.

@@ -220,7 +220,7 @@ struct ParameterCountTests {
         var description: String { "D=\(dataDim) \(emission) n=\(n) fc=\(fcLayers)" }
     }
 
-    /// DESIGN §2: 24n² + (2D+15)n + D (Bernoulli) / 24n² + (3D+15)n + 2D (Gaussian) trainable
+    /// See docs: VHRNN.docc/ModelArchitecture.md (Parameter counts): 24n² + (2D+15)n + D (Bernoulli) / 24n² + (3D+15)n + 2D (Gaussian) trainable
     /// with one fc layer; the paper's counts add FIVO's reverse LSTM (+8n² + 4n) and, on the
     /// synthetic data, a second fc layer (+5(n² + n)).
     @Test(arguments: [
