@@ -4,7 +4,7 @@ import VHRNN
 
 /// `vhrnn diagnose`: per-step KL, emission log-variance and L2 error of a checkpoint on one
 /// sequence (the paper's Figs. 2–4), as CSV and an SVG chart.
-struct DiagnoseCommand: ParsableCommand {
+struct DiagnoseCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "diagnose",
         abstract: "Per-step KL(q‖p), emission log-variance and L2 error of a checkpoint on one sequence.",
@@ -24,6 +24,10 @@ struct DiagnoseCommand: ParsableCommand {
             --out is a file prefix (PREFIX.csv, PREFIX.svg) or a directory (DIR/diagnose-SPLIT-INDEX.*); \
             default: diagnose-SPLIT-INDEX in the current directory.
             """)
+
+    /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
+    /// exited 1 here, not 64 as in the other commands.
+    static let validationErrorWhileRunningExitCode = ExitCode(1)
 
     @OptionGroup var input: CheckpointDataOptions
     var checkpoint: String { input.checkpoint }
@@ -54,18 +58,7 @@ struct DiagnoseCommand: ParsableCommand {
         if let data { _ = try DataSource(parsing: data) }
     }
 
-    func run() throws {
-        do {
-            try diagnose()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-
-    private func diagnose() throws {
+    func execute() throws {
         let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: input.semantics)
         let (dataset, source) = try dataset(for: loaded, data: data, seed: seed)
         let frames = try sequenceFrames(of: split, in: dataset, index: sequence, source: source)

@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn gradcheck`: a float64 finite-difference check of a whole model's bound.
-struct GradcheckCommand: ParsableCommand {
+struct GradcheckCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcheck",
         abstract: "Check the whole model's bound gradient against finite differences (float64).",
@@ -46,7 +46,7 @@ struct GradcheckCommand: ParsableCommand {
 
     static let tolerance = ModelGradientCheck.tolerance
 
-    func run() throws {
+    func execute() throws {
         let config = ModelConfiguration(model: model, cell: cell, dataDim: 3, emission: emission, latentDim: 2,
                                         hiddenDim: 3, hyperDim: 2, encodedDim: 2, fcLayers: 1, fcWidth: 3,
                                         omegaHidden: 4, hyperInput: hyperInput, semantics: semantics)

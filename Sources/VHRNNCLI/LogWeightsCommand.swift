@@ -5,7 +5,7 @@ import VHRNN
 /// `vhrnn log-weights`: where a split's ELBO loses its mass — the particles with the lowest
 /// log weights, the step and term that sank each, and how many particle-steps sit at the
 /// sigma floor (``LogWeightAnatomy``).
-struct LogWeightsCommand: ParsableCommand {
+struct LogWeightsCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "log-weights",
         abstract: "The anatomy of a split's ELBO: its standard error, its tail, and the particles that dominate it.",
@@ -17,6 +17,10 @@ struct LogWeightsCommand: ParsableCommand {
             that cost them most: which term (emission log p(x|z,h), prior log p(z|h) or proposal log q(z|x,h)) \
             and the standardised errors and sigmas there.
             """)
+
+    /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
+    /// exited 1 here, not 64 as in the other commands.
+    static let validationErrorWhileRunningExitCode = ExitCode(1)
 
     @OptionGroup var input: CheckpointDataOptions
 
@@ -38,20 +42,13 @@ struct LogWeightsCommand: ParsableCommand {
         if let data = input.data { _ = try DataSource(parsing: data) }
     }
 
-    func run() throws {
-        do {
-            let (directory, loaded, model) = try loadInferenceModel(input.checkpoint, semantics: input.semantics)
-            let (dataset, source) = try dataset(for: loaded, data: input.data, seed: seed)
-            let split = dataset.split(input.split)
-            guard split.count > 0 else { throw CLIError("the \(input.split.rawValue) split of \(source) is empty") }
-            let a = try LogWeightAnatomy.compute(model: model, split: split, particles: particles, seed: seed, keep: worst)
-            if json { printJSON(object(a, directory: directory, source: source)) } else { report(a, directory: directory, source: source) }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
+    func execute() throws {
+        let (directory, loaded, model) = try loadInferenceModel(input.checkpoint, semantics: input.semantics)
+        let (dataset, source) = try dataset(for: loaded, data: input.data, seed: seed)
+        let split = dataset.split(input.split)
+        guard split.count > 0 else { throw CLIError("the \(input.split.rawValue) split of \(source) is empty") }
+        let a = try LogWeightAnatomy.compute(model: model, split: split, particles: particles, seed: seed, keep: worst)
+        if json { printJSON(object(a, directory: directory, source: source)) } else { report(a, directory: directory, source: source) }
     }
 
     private func report(_ a: LogWeightAnatomy, directory: String, source: DataSource) {

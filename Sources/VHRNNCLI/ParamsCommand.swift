@@ -2,7 +2,7 @@ import ArgumentParser
 import VHRNN
 
 /// `vhrnn params`: the parameter report of a configuration.
-struct ParamsCommand: ParsableCommand {
+struct ParamsCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "params",
         abstract: "Report a model's parameter count: trainable, and as the paper counts it.",
@@ -27,7 +27,7 @@ struct ParamsCommand: ParsableCommand {
         if modelOptions.latent == nil { throw ValidationError("--latent is required") }
     }
 
-    func run() throws {
+    func execute() throws {
         let config = modelOptions.configuration(dataDim: dataDim, defaultEmission: .bernoulli, defaultLatent: 1)
         var rng = SplitMix64(seed: 0)
         let model = try SequenceModel<Float>(configuration: config, generator: &rng)

@@ -4,7 +4,7 @@ import VHRNN
 
 /// `vhrnn sample`: sequences drawn from a checkpoint's generative model, optionally continuing
 /// an observed prefix, written in the dataset's own format.
-struct SampleCommand: ParsableCommand {
+struct SampleCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
         abstract: "Draw sequences from a checkpoint's model, from scratch or continuing a data prefix.",
@@ -20,6 +20,10 @@ struct SampleCommand: ParsableCommand {
             table PREFIX.csv (sequence,step,x0,...), in the data's own units when the training data was \
             normalised. --out is that file prefix or a directory (default: "sample" in the current directory).
             """)
+
+    /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
+    /// exited 1 here, not 64 as in the other commands.
+    static let validationErrorWhileRunningExitCode = ExitCode(1)
 
     @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
     var checkpoint: String
@@ -79,17 +83,6 @@ struct SampleCommand: ParsableCommand {
         if let data { _ = try DataSource(parsing: data) }
     }
 
-    func run() throws {
-        do {
-            try sample()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-
     /// Refuses outputs too large to hold in memory.
     private func checkSize(totalSteps: Int, dataDim: Int) throws {
         let (perSample, o1) = totalSteps.multipliedReportingOverflow(by: dataDim)
@@ -100,7 +93,7 @@ struct SampleCommand: ParsableCommand {
         }
     }
 
-    private func sample() throws {
+    func execute() throws {
         let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: semantics)
         let spec = loaded.config.data, D = loaded.config.model.dataDim
         let binary = spec.kind == .binary

@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn train`: train a model on a dataset, or (without --data) the built-in comparison.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a VRNN or VHRNN with Adam on ELBO, IWAE or FIVO.",
@@ -116,21 +116,12 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
-    func run() throws {
+    func execute() throws {
         let stop = InterruptFlag.install()
-        do {
-            if let data {
-                try trainOne(source: try DataSource(parsing: data), stop: stop)
-            } else {
-                try DefaultComparison(command: self).run(stop: stop)
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+        if let data {
+            try trainOne(source: try DataSource(parsing: data), stop: stop)
+        } else {
+            try DefaultComparison(command: self).run(stop: stop)
         }
     }
 
