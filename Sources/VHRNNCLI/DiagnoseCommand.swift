@@ -4,7 +4,7 @@ import VHRNN
 
 /// `vhrnn diagnose`: per-step KL, emission log-variance and L2 error of a checkpoint on one
 /// sequence (the paper's Figs. 2–4), as CSV and an SVG chart.
-struct DiagnoseCommand: VHRNNSubcommand {
+struct DiagnoseCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "diagnose",
         abstract: "Per-step KL(q‖p), emission log-variance and L2 error of a checkpoint on one sequence.",
@@ -29,6 +29,10 @@ struct DiagnoseCommand: VHRNNSubcommand {
     /// exited 1 here, not 64 as in the other commands.
     static let validationErrorWhileRunningExitCode = ExitCode(1)
 
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 1
+    static let particlesHelp = "Particles K (1: a plain posterior pass)."
+
     @OptionGroup var input: CheckpointDataOptions
     var checkpoint: String { input.checkpoint }
     var data: String? { input.data }
@@ -37,8 +41,8 @@ struct DiagnoseCommand: VHRNNSubcommand {
     @Option(help: "Index of the sequence within the split (0-based).")
     var sequence: Int = 0
 
-    @Option(help: "Particles K (1: a plain posterior pass).")
-    var particles: Int = 1
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(help: "Output file prefix or directory.")
     var out: String?
@@ -53,7 +57,7 @@ struct DiagnoseCommand: VHRNNSubcommand {
     var json = false
 
     func validate() throws {
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        try particleOptions.validateParticles()
         if sequence < 0 { throw ValidationError("--sequence must be at least 0, got \(sequence)") }
         if let data { _ = try DataSource(parsing: data) }
     }

@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn evaluate`: ELBO, IWAE and FIVO per time step of a checkpoint on a split.
-struct EvaluateCommand: VHRNNSubcommand {
+struct EvaluateCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Evaluate ELBO, IWAE and FIVO per time step of a checkpoint on a data split.",
@@ -14,22 +14,23 @@ struct EvaluateCommand: VHRNNSubcommand {
             thousands of steps fits in memory.
             """)
 
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 128
+    static let particlesHelp = "Particles K."
+    static let resamplingHelp = "Resampling criterion for FIVO: never, always, ess or ess:FRACTION."
+
     @OptionGroup var input: CheckpointDataOptions
     var checkpoint: String { input.checkpoint }
     var data: String? { input.data }
     var split: SplitName { input.split }
 
-    @Option(help: "Particles K.")
-    var particles: Int = 128
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(help: "Bounds to compute (comma-separated: elbo,iwae,fivo).")
     var bounds: String = "elbo,iwae,fivo"
 
-    @Option(help: "Resampling criterion for FIVO: never, always, ess or ess:FRACTION.")
-    var resampling: ResamplingCriterion = .default
-
-    @Option(help: "Resampling scheme: multinomial, systematic or stratified.")
-    var scheme: ResamplingScheme = .multinomial
+    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
 
     @Option(name: .customLong("max-rows"), help: "Cap on sequences × particles per filter pass.")
     var maxRows: Int = 4096
@@ -44,7 +45,7 @@ struct EvaluateCommand: VHRNNSubcommand {
     var json = false
 
     func validate() throws {
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        try particleOptions.validateParticles()
         if maxRows < 1 { throw ValidationError("--max-rows must be positive, got \(maxRows)") }
         if repeats < 1 { throw ValidationError("--repeats must be positive, got \(repeats)") }
         _ = try parsedBounds()
@@ -68,8 +69,9 @@ struct EvaluateCommand: VHRNNSubcommand {
         var runs: [SplitEvaluation] = []
         for r in 0..<repeats {
             runs.append(try Evaluator.evaluate(model: model, split: splitData, particles: particles,
-                                               bounds: try parsedBounds(), criterion: resampling, scheme: scheme,
-                                               seed: seed &+ UInt64(r), maxRows: maxRows))
+                                               bounds: try parsedBounds(), criterion: resamplingOptions.resampling,
+                                               scheme: resamplingOptions.scheme, seed: seed &+ UInt64(r),
+                                               maxRows: maxRows))
         }
         let seconds = Date().timeIntervalSince(start)
         let result = runs[0]

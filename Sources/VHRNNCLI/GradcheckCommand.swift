@@ -23,8 +23,8 @@ struct GradcheckCommand: VHRNNSubcommand {
     @Option(help: "Recurrent cell: lstm or gru.")
     var cell: CellKind = .lstm
 
-    @Option(help: "Bound: elbo, iwae or fivo.")
-    var bound: BoundKind = .fivo
+    @OptionGroup var boundOption: BoundOption<Self>
+    var bound: BoundKind { boundOption.bound }
 
     @Option(name: .customLong("hyper-input"), help: "What the hyper networks read: both, latent or hidden.")
     var hyperInput: HyperInput = .both

@@ -5,7 +5,7 @@ import VHRNN
 /// `vhrnn log-weights`: where a split's ELBO loses its mass — the particles with the lowest
 /// log weights, the step and term that sank each, and how many particle-steps sit at the
 /// sigma floor (``LogWeightAnatomy``).
-struct LogWeightsCommand: VHRNNSubcommand {
+struct LogWeightsCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "log-weights",
         abstract: "The anatomy of a split's ELBO: its standard error, its tail, and the particles that dominate it.",
@@ -22,10 +22,14 @@ struct LogWeightsCommand: VHRNNSubcommand {
     /// exited 1 here, not 64 as in the other commands.
     static let validationErrorWhileRunningExitCode = ExitCode(1)
 
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 128
+    static let particlesHelp = "Particles K per sequence."
+
     @OptionGroup var input: CheckpointDataOptions
 
-    @Option(help: "Particles K per sequence.")
-    var particles: Int = 128
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(help: "How many of the lowest particles to describe.")
     var worst: Int = 10
@@ -37,7 +41,7 @@ struct LogWeightsCommand: VHRNNSubcommand {
     var json = false
 
     func validate() throws {
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        try particleOptions.validateParticles()
         if worst < 0 { throw ValidationError("--worst must be at least 0, got \(worst)") }
         if let data = input.data { _ = try DataSource(parsing: data) }
     }

@@ -4,7 +4,7 @@ import VHRNN
 
 /// `vhrnn sample`: sequences drawn from a checkpoint's generative model, optionally continuing
 /// an observed prefix, written in the dataset's own format.
-struct SampleCommand: VHRNNSubcommand {
+struct SampleCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "sample",
         abstract: "Draw sequences from a checkpoint's model, from scratch or continuing a data prefix.",
@@ -24,6 +24,10 @@ struct SampleCommand: VHRNNSubcommand {
     /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
     /// exited 1 here, not 64 as in the other commands.
     static let validationErrorWhileRunningExitCode = ExitCode(1)
+
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 32
+    static let particlesHelp = "Particles K of the filter over the prefix."
 
     @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
     var checkpoint: String
@@ -49,8 +53,8 @@ struct SampleCommand: VHRNNSubcommand {
     @Option(name: .customLong("prefix-steps"), help: "Frames of the prefix (default: the whole sequence).")
     var prefixSteps: Int?
 
-    @Option(help: "Particles K of the filter over the prefix.")
-    var particles: Int = 32
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Flag(help: "Write the emission means instead of draws.")
     var mean = false
@@ -67,10 +71,7 @@ struct SampleCommand: VHRNNSubcommand {
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive, got \(count)") }
         if steps < 1 { throw ValidationError("--steps must be positive, got \(steps)") }
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
-        if particles > Limits.sampleParticles {
-            throw ValidationError("--particles must be at most \(Limits.sampleParticles), got \(particles)")
-        }
+        try particleOptions.validateParticles(atMost: Limits.sampleParticles)
         if let prefixSequence, prefixSequence < 0 {
             throw ValidationError("--prefix-sequence must be at least 0, got \(prefixSequence)")
         }

@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn train`: train a model on a dataset, or (without --data) the built-in comparison.
-struct TrainCommand: VHRNNSubcommand {
+struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a VRNN or VHRNN with Adam on ELBO, IWAE or FIVO.",
@@ -17,16 +17,21 @@ struct TrainCommand: VHRNNSubcommand {
             continues it and gives the same result as an uninterrupted run.
             """)
 
+    // How this command's shared flags read (FilterOptions.swift).
+    static let boundHelp = "Training objective: elbo, iwae or fivo."
+    static let defaultParticles = 4
+    static let particlesHelp = "Particles per sequence during training."
+
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Data: synthetic[:SETTING] | pianoroll:PATH | stock:PATH | ht-sensor:DIR | csv:PATH | synthetic-dir:DIR.")
     var data: String?
 
-    @Option(help: "Training objective: elbo, iwae or fivo.")
-    var bound: BoundKind = .fivo
+    @OptionGroup var boundOption: BoundOption<Self>
+    var bound: BoundKind { boundOption.bound }
 
-    @Option(help: "Particles per sequence during training.")
-    var particles: Int = 4
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(name: .customLong("batch-size"), help: "Sequences per batch.")
     var batchSize: Int = 4
@@ -52,11 +57,7 @@ struct TrainCommand: VHRNNSubcommand {
     @Option(help: "Stop after this many validations without improvement.")
     var patience: Int?
 
-    @Option(help: "Resampling criterion: never, always, ess or ess:FRACTION.")
-    var resampling: ResamplingCriterion = .default
-
-    @Option(help: "Resampling scheme: multinomial, systematic or stratified.")
-    var scheme: ResamplingScheme = .multinomial
+    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
 
     @Option(name: .customLong("test-particles"), help: "Particles for the final test evaluation (0 to skip).")
     var testParticles: Int = 128
@@ -81,7 +82,8 @@ struct TrainCommand: VHRNNSubcommand {
 
     func validate() throws {
         try modelOptions.validateSizes()
-        for (value, flag) in [(particles, "--particles"), (batchSize, "--batch-size"), (validateEvery, "--validate-every"),
+        try particleOptions.validateParticles()
+        for (value, flag) in [(batchSize, "--batch-size"), (validateEvery, "--validate-every"),
                               (validParticles, "--valid-particles")] where value < 1 {
             throw ValidationError("\(flag) must be positive, got \(value)")
         }
@@ -108,8 +110,8 @@ struct TrainCommand: VHRNNSubcommand {
         o.validateEvery = validateEvery
         o.validationParticles = validParticles
         o.patience = patience
-        o.criterion = resampling
-        o.scheme = scheme
+        o.criterion = resamplingOptions.resampling
+        o.scheme = resamplingOptions.scheme
         o.seed = seed ?? 0
         o.workers = workers
         o.maxNonFiniteSteps = maxNonFiniteSteps
