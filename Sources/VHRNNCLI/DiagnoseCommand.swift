@@ -53,8 +53,7 @@ struct DiagnoseCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Seed for the data (synthetic generation, as in training) and the filter noise.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         try particleOptions.validateParticles()
@@ -116,7 +115,7 @@ struct DiagnoseCommand: VHRNNSubcommand, ParticleFlagWording {
         let finiteKL = diagnostics.kl.enumerated().filter { $0.element.isFinite }
         let meanKL = finiteKL.isEmpty ? Double.nan : finiteKL.map(\.element).reduce(0, +) / Double(finiteKL.count)
         let peak = finiteKL.max { $0.element < $1.element }
-        if json {
+        if outputFormat.json {
             var object: [String: Any] = [
                 "checkpoint": directory, "label": label, "data": source.description, "split": split.rawValue, "sequence": sequence,
                 "steps": T, "particles": particles, "seed": seed,

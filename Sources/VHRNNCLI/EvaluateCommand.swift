@@ -41,8 +41,7 @@ struct EvaluateCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Evaluate with this many seeds (seed, seed+1, ...) and report mean and standard error.")
     var repeats: Int = 1
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         try particleOptions.validateParticles()
@@ -81,7 +80,7 @@ struct EvaluateCommand: VHRNNSubcommand, ParticleFlagWording {
             guard values.count == runs.count, let s = ExperimentReport.Summary(values) else { return nil }
             return (s.mean, s.sd.map { $0 / Double(s.n).squareRoot() }, values)
         }
-        if json {
+        if outputFormat.json {
             var object: [String: Any] = ["steps": result.steps, "sequences": result.sequences,
                                          "particles": particles, "split": split.rawValue,
                                          "data": source.description, "checkpoint": directory, "seconds": seconds,

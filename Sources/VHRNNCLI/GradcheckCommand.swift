@@ -41,8 +41,7 @@ struct GradcheckCommand: VHRNNSubcommand {
     @Option(help: "Plant a defect in the backward pass: dropped-ancestor-scatter, dropped-residual-mean or dropped-bias.")
     var mutation: GradientMutation?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     static let tolerance = ModelGradientCheck.tolerance
 
@@ -54,7 +53,7 @@ struct GradcheckCommand: VHRNNSubcommand {
                                       criterion: .always, scheme: .multinomial)
         let report = try ModelGradientCheck.run(configuration: config, settings: settings, seed: seed, mutation: mutation)
         let passed = report.passed
-        if json {
+        if outputFormat.json {
             printJSON(["max_rel_error": report.maxRelativeError, "parameters_checked": report.parametersChecked,
                        "parameters_skipped": report.parametersSkipped, "resampling_events": report.resamplingEvents,
                        "remeasured": report.remeasured, "remeasured_agreed": report.remeasuredAgreed,

@@ -28,8 +28,7 @@ struct ImportFIVOCommand: VHRNNSubcommand {
     @Option(help: "Expected latent size (checked against the shapes; inferred when omitted).")
     var latent: Int?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func execute() throws {
         let prefix = try Self.resolvePrefix(checkpoint)
@@ -48,7 +47,7 @@ struct ImportFIVOCommand: VHRNNSubcommand {
         let dataSpec = spec ?? DataSpec(source: "unknown", kind: .real, dataDim: result.configuration.dataDim)
         let model = try FIVOCheckpointImport.save(result, data: dataSpec, to: out)
         let c = result.configuration
-        if json {
+        if outputFormat.json {
             var object: [String: Any] = [
                 "out": out, "checkpoint": prefix, "latent": c.latentDim, "hidden": c.hiddenDim,
                 "encoded": c.encodedDim, "fc_widths": c.fcWidths, "emission": c.emission.rawValue,

@@ -37,8 +37,7 @@ struct LogWeightsCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Seed for the data (synthetic generation, as in training) and the filter noise.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         try particleOptions.validateParticles()
@@ -52,7 +51,7 @@ struct LogWeightsCommand: VHRNNSubcommand, ParticleFlagWording {
         let split = dataset.split(input.split)
         guard split.count > 0 else { throw CLIError("the \(input.split.rawValue) split of \(source) is empty") }
         let a = try LogWeightAnatomy.compute(model: model, split: split, particles: particles, seed: seed, keep: worst)
-        if json { printJSON(object(a, directory: directory, source: source)) } else { report(a, directory: directory, source: source) }
+        if outputFormat.json { printJSON(object(a, directory: directory, source: source)) } else { report(a, directory: directory, source: source) }
     }
 
     private func report(_ a: LogWeightAnatomy, directory: String, source: DataSource) {

@@ -18,8 +18,7 @@ struct ParamsCommand: VHRNNSubcommand {
     @Option(name: .customLong("data-dim"), help: "Data dimension D.")
     var dataDim: Int
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         try modelOptions.validateSizes()
@@ -32,7 +31,7 @@ struct ParamsCommand: VHRNNSubcommand {
         var rng = SplitMix64(seed: 0)
         let model = try SequenceModel<Float>(configuration: config, generator: &rng)
         let flops = model.forwardMatmulFlops
-        if json {
+        if outputFormat.json {
             printJSON(["trainable": model.parameterCount, "paper_count": model.paperParameterCount,
                        "model": config.model.rawValue, "cell": config.cell.rawValue,
                        "emission": config.emission.rawValue, "data_dim": config.dataDim, "latent": config.latentDim,

@@ -65,8 +65,7 @@ struct SampleCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Seed for the draws (and for regenerating synthetic prefix data, as in training).")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive, got \(count)") }
@@ -153,7 +152,7 @@ struct SampleCommand: VHRNNSubcommand, ParticleFlagWording {
             files = [path]
         }
 
-        if json {
+        if outputFormat.json {
             var object: [String: Any] = ["checkpoint": directory, "count": count, "steps": steps,
                                          "prefix_steps": prefixLength, "mean": mean, "seed": seed,
                                          "format": binary ? "midi" : "csv", "files": files,

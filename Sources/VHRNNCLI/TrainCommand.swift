@@ -17,10 +17,11 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
             continues it and gives the same result as an uninterrupted run.
             """)
 
-    // How this command's shared flags read (FilterOptions.swift).
+    // How this command's shared flags read (FilterOptions.swift, OutputFormatOptions.swift).
     static let boundHelp = "Training objective: elbo, iwae or fivo."
     static let defaultParticles = 4
     static let particlesHelp = "Particles per sequence during training."
+    static let jsonHelp = "Print one JSON object at the end instead of the human summary."
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -77,8 +78,8 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Seed for initialisation, batch order and noise (default 0; the built-in default runs seeds 1, 2 and 3).")
     var seed: UInt64?
 
-    @Flag(help: "Print one JSON object at the end instead of the human summary.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
+    var json: Bool { outputFormat.json }
 
     func validate() throws {
         try modelOptions.validateSizes()

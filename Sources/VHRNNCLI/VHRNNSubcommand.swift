@@ -15,7 +15,7 @@ import ArgumentParser
 /// Errors found while the flags are parsed or in `validate()` never reach ``run()``:
 /// `VHRNNCommand.main()` prints them as one line with a pointer to the subcommand's --help and
 /// exits 64.
-protocol VHRNNSubcommand: ParsableCommand, FilterFlagWording {
+protocol VHRNNSubcommand: ParsableCommand, FilterFlagWording, OutputFormatWording {
     /// The command's work.
     func execute() throws
 
