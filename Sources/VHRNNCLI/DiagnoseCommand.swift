@@ -4,7 +4,7 @@ import VHRNN
 
 /// `vhrnn diagnose`: per-step KL, emission log-variance and L2 error of a checkpoint on one
 /// sequence (the paper's Figs. 2–4), as CSV and an SVG chart.
-struct DiagnoseCommand: ParsableCommand {
+struct DiagnoseCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "diagnose",
         abstract: "Per-step KL(q‖p), emission log-variance and L2 error of a checkpoint on one sequence.",
@@ -25,6 +25,14 @@ struct DiagnoseCommand: ParsableCommand {
             default: diagnose-SPLIT-INDEX in the current directory.
             """)
 
+    /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
+    /// exited 1 here, not 64 as in the other commands.
+    static let validationErrorWhileRunningExitCode = ExitCode(1)
+
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 1
+    static let particlesHelp = "Particles K (1: a plain posterior pass)."
+
     @OptionGroup var input: CheckpointDataOptions
     var checkpoint: String { input.checkpoint }
     var data: String? { input.data }
@@ -33,8 +41,8 @@ struct DiagnoseCommand: ParsableCommand {
     @Option(help: "Index of the sequence within the split (0-based).")
     var sequence: Int = 0
 
-    @Option(help: "Particles K (1: a plain posterior pass).")
-    var particles: Int = 1
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(help: "Output file prefix or directory.")
     var out: String?
@@ -45,27 +53,15 @@ struct DiagnoseCommand: ParsableCommand {
     @Option(help: "Seed for the data (synthetic generation, as in training) and the filter noise.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        try particleOptions.validateParticles()
         if sequence < 0 { throw ValidationError("--sequence must be at least 0, got \(sequence)") }
         if let data { _ = try DataSource(parsing: data) }
     }
 
-    func run() throws {
-        do {
-            try diagnose()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-
-    private func diagnose() throws {
+    func execute() throws {
         let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: input.semantics)
         let (dataset, source) = try dataset(for: loaded, data: data, seed: seed)
         let frames = try sequenceFrames(of: split, in: dataset, index: sequence, source: source)
@@ -119,7 +115,7 @@ struct DiagnoseCommand: ParsableCommand {
         let finiteKL = diagnostics.kl.enumerated().filter { $0.element.isFinite }
         let meanKL = finiteKL.isEmpty ? Double.nan : finiteKL.map(\.element).reduce(0, +) / Double(finiteKL.count)
         let peak = finiteKL.max { $0.element < $1.element }
-        if json {
+        if outputFormat.json {
             var object: [String: Any] = [
                 "checkpoint": directory, "label": label, "data": source.description, "split": split.rawValue, "sequence": sequence,
                 "steps": T, "particles": particles, "seed": seed,

@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn evaluate`: ELBO, IWAE and FIVO per time step of a checkpoint on a split.
-struct EvaluateCommand: ParsableCommand {
+struct EvaluateCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Evaluate ELBO, IWAE and FIVO per time step of a checkpoint on a data split.",
@@ -14,22 +14,23 @@ struct EvaluateCommand: ParsableCommand {
             thousands of steps fits in memory.
             """)
 
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 128
+    static let particlesHelp = "Particles K."
+    static let resamplingHelp = "Resampling criterion for FIVO: never, always, ess or ess:FRACTION."
+
     @OptionGroup var input: CheckpointDataOptions
     var checkpoint: String { input.checkpoint }
     var data: String? { input.data }
     var split: SplitName { input.split }
 
-    @Option(help: "Particles K.")
-    var particles: Int = 128
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(help: "Bounds to compute (comma-separated: elbo,iwae,fivo).")
     var bounds: String = "elbo,iwae,fivo"
 
-    @Option(help: "Resampling criterion for FIVO: never, always, ess or ess:FRACTION.")
-    var resampling: ResamplingCriterion = .default
-
-    @Option(help: "Resampling scheme: multinomial, systematic or stratified.")
-    var scheme: ResamplingScheme = .multinomial
+    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
 
     @Option(name: .customLong("max-rows"), help: "Cap on sequences × particles per filter pass.")
     var maxRows: Int = 4096
@@ -40,11 +41,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Evaluate with this many seeds (seed, seed+1, ...) and report mean and standard error.")
     var repeats: Int = 1
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        try particleOptions.validateParticles()
         if maxRows < 1 { throw ValidationError("--max-rows must be positive, got \(maxRows)") }
         if repeats < 1 { throw ValidationError("--repeats must be positive, got \(repeats)") }
         _ = try parsedBounds()
@@ -59,68 +59,62 @@ struct EvaluateCommand: ParsableCommand {
         return parsed
     }
 
-    func run() throws {
-        do {
-            let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: input.semantics)
-            let (dataset, source) = try dataset(for: loaded, data: data, seed: 0)
-            let splitData = dataset.split(split)
-            guard splitData.count > 0 else { throw ValidationError("the \(split.rawValue) split of \(source) is empty") }
-            let start = Date()
-            var runs: [SplitEvaluation] = []
-            for r in 0..<repeats {
-                runs.append(try Evaluator.evaluate(model: model, split: splitData, particles: particles,
-                                                   bounds: try parsedBounds(), criterion: resampling, scheme: scheme,
-                                                   seed: seed &+ UInt64(r), maxRows: maxRows))
+    func execute() throws {
+        let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: input.semantics)
+        let (dataset, source) = try dataset(for: loaded, data: data, seed: 0)
+        let splitData = dataset.split(split)
+        guard splitData.count > 0 else { throw ValidationError("the \(split.rawValue) split of \(source) is empty") }
+        let start = Date()
+        var runs: [SplitEvaluation] = []
+        for r in 0..<repeats {
+            runs.append(try Evaluator.evaluate(model: model, split: splitData, particles: particles,
+                                               bounds: try parsedBounds(), criterion: resamplingOptions.resampling,
+                                               scheme: resamplingOptions.scheme, seed: seed &+ UInt64(r),
+                                               maxRows: maxRows))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let result = runs[0]
+        /// Mean and standard error of the mean over the seeds (nil error for one seed).
+        func summary(_ b: BoundKind) -> (mean: Double, se: Double?, values: [Double])? {
+            let values = runs.compactMap { $0[b] }
+            guard values.count == runs.count, let s = ExperimentReport.Summary(values) else { return nil }
+            return (s.mean, s.sd.map { $0 / Double(s.n).squareRoot() }, values)
+        }
+        if outputFormat.json {
+            var object: [String: Any] = ["steps": result.steps, "sequences": result.sequences,
+                                         "particles": particles, "split": split.rawValue,
+                                         "data": source.description, "checkpoint": directory, "seconds": seconds,
+                                         "semantics": model.configuration.semantics.rawValue,
+                                         "seeds": (0..<repeats).map { seed &+ UInt64($0) }]
+            if let se = result.elboStandardError, let tail = result.elboWithoutTail {
+                object["elbo_mc_se"] = jsonNumber(se)
+                object["elbo_without_tail"] = jsonNumber(tail)
+                object["elbo_dominated_by_tail"] = result.elboDominatedByTail
             }
-            let seconds = Date().timeIntervalSince(start)
-            let result = runs[0]
-            /// Mean and standard error of the mean over the seeds (nil error for one seed).
-            func summary(_ b: BoundKind) -> (mean: Double, se: Double?, values: [Double])? {
-                let values = runs.compactMap { $0[b] }
-                guard values.count == runs.count, let s = ExperimentReport.Summary(values) else { return nil }
-                return (s.mean, s.sd.map { $0 / Double(s.n).squareRoot() }, values)
+            for b in BoundKind.allCases {
+                guard let s = summary(b) else { continue }
+                object[b.rawValue] = jsonNumber(s.mean)
+                if repeats > 1 {
+                    object[b.rawValue + "_se"] = s.se.map(jsonNumber) ?? NSNull()
+                    object[b.rawValue + "_values"] = jsonNumbers(s.values)
+                }
             }
-            if json {
-                var object: [String: Any] = ["steps": result.steps, "sequences": result.sequences,
-                                             "particles": particles, "split": split.rawValue,
-                                             "data": source.description, "checkpoint": directory, "seconds": seconds,
-                                             "semantics": model.configuration.semantics.rawValue,
-                                             "seeds": (0..<repeats).map { seed &+ UInt64($0) }]
-                if let se = result.elboStandardError, let tail = result.elboWithoutTail {
-                    object["elbo_mc_se"] = jsonNumber(se)
-                    object["elbo_without_tail"] = jsonNumber(tail)
-                    object["elbo_dominated_by_tail"] = result.elboDominatedByTail
+            printJSON(object)
+        } else {
+            print("\(directory) on \(source) \(split.rawValue): \(result.sequences) sequences, \(result.steps) steps, K=\(particles), \(model.configuration.semantics.rawValue) semantics"
+                + (repeats > 1 ? ", \(repeats) seeds" : ""))
+            for b in BoundKind.allCases {
+                guard let s = summary(b) else { continue }
+                if let se = s.se {
+                    print(String(format: "  %@ per step: %.4f ± %.4f (standard error over seeds)", b.rawValue.uppercased(), s.mean, se))
+                } else if b == .elbo, let mcse = result.elboStandardError {
+                    print(String(format: "  ELBO per step: %.4f ± %.4g (Monte Carlo standard error)", s.mean, mcse))
+                } else {
+                    print(String(format: "  %@ per step: %.4f", b.rawValue.uppercased(), s.mean))
                 }
-                for b in BoundKind.allCases {
-                    guard let s = summary(b) else { continue }
-                    object[b.rawValue] = jsonNumber(s.mean)
-                    if repeats > 1 {
-                        object[b.rawValue + "_se"] = s.se.map(jsonNumber) ?? NSNull()
-                        object[b.rawValue + "_values"] = jsonNumbers(s.values)
-                    }
-                }
-                printJSON(object)
-            } else {
-                print("\(directory) on \(source) \(split.rawValue): \(result.sequences) sequences, \(result.steps) steps, K=\(particles), \(model.configuration.semantics.rawValue) semantics"
-                    + (repeats > 1 ? ", \(repeats) seeds" : ""))
-                for b in BoundKind.allCases {
-                    guard let s = summary(b) else { continue }
-                    if let se = s.se {
-                        print(String(format: "  %@ per step: %.4f ± %.4f (standard error over seeds)", b.rawValue.uppercased(), s.mean, se))
-                    } else if b == .elbo, let mcse = result.elboStandardError {
-                        print(String(format: "  ELBO per step: %.4f ± %.4g (Monte Carlo standard error)", s.mean, mcse))
-                    } else {
-                        print(String(format: "  %@ per step: %.4f", b.rawValue.uppercased(), s.mean))
-                    }
-                }
-                if let warning = elboTailWarning(result) { print("  " + warning) }
-                print(String(format: "  (%.1f s)", seconds))
             }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+            if let warning = elboTailWarning(result) { print("  " + warning) }
+            print(String(format: "  (%.1f s)", seconds))
         }
     }
 }

@@ -11,7 +11,7 @@ struct ExperimentCommand: ParsableCommand {
         subcommands: [ExperimentRunCommand.self, ExperimentReportCommand.self])
 }
 
-struct ExperimentRunCommand: ParsableCommand {
+struct ExperimentRunCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Train and evaluate every (model, seed) of a spec that has no results file yet.",
@@ -44,43 +44,36 @@ struct ExperimentRunCommand: ParsableCommand {
         if jobs < 1 { throw ValidationError("--jobs must be positive, got \(jobs)") }
     }
 
-    func run() throws {
+    func execute() throws {
         let stop = InterruptFlag.install()
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines reach a log file as they happen
-        do {
-            let spec = try ExperimentSpec.load(path: self.spec)
-            let runner = ExperimentRunner(spec: spec, workDirectory: work, resultsDirectory: results)
-            let pending = runner.pending.filter { (model == nil || $0.model.id == model) && (seed == nil || $0.seed == seed) }
-            if let model, !spec.models.contains(where: { $0.id == model }) {
-                throw CLIError("\(self.spec): no model '\(model)' (models: \(spec.models.map(\.id).joined(separator: ", ")))")
+        let spec = try ExperimentSpec.load(path: self.spec)
+        let runner = ExperimentRunner(spec: spec, workDirectory: work, resultsDirectory: results)
+        let pending = runner.pending.filter { (model == nil || $0.model.id == model) && (seed == nil || $0.seed == seed) }
+        if let model, !spec.models.contains(where: { $0.id == model }) {
+            throw CLIError("\(self.spec): no model '\(model)' (models: \(spec.models.map(\.id).joined(separator: ", ")))")
+        }
+        if let seed, !spec.seeds.contains(seed) {
+            throw CLIError("\(self.spec): no seed \(seed) (seeds: \(spec.seeds.map(String.init).joined(separator: ", ")))")
+        }
+        print("\(spec.name): \(spec.runs.count - runner.pending.count) of \(spec.runs.count) runs finished, \(pending.count) to run"
+            + (jobs > 1 ? " with \(jobs) jobs" : ""))
+        if jobs == 1 || pending.count <= 1 {
+            for (entry, s) in pending {
+                if stop.isSet { break }
+                let name = ExperimentRunner.runName(model: entry.id, seed: s)
+                let start = Date()
+                print("  \(name): training…")
+                let result = try runner.run(modelID: entry.id, seed: s, shouldStop: { stop.isSet })
+                print(Self.line(name, result, seconds: Date().timeIntervalSince(start)))
             }
-            if let seed, !spec.seeds.contains(seed) {
-                throw CLIError("\(self.spec): no seed \(seed) (seeds: \(spec.seeds.map(String.init).joined(separator: ", ")))")
-            }
-            print("\(spec.name): \(spec.runs.count - runner.pending.count) of \(spec.runs.count) runs finished, \(pending.count) to run"
-                + (jobs > 1 ? " with \(jobs) jobs" : ""))
-            if jobs == 1 || pending.count <= 1 {
-                for (entry, s) in pending {
-                    if stop.isSet { break }
-                    let name = ExperimentRunner.runName(model: entry.id, seed: s)
-                    let start = Date()
-                    print("  \(name): training…")
-                    let result = try runner.run(modelID: entry.id, seed: s, shouldStop: { stop.isSet })
-                    print(Self.line(name, result, seconds: Date().timeIntervalSince(start)))
-                }
-            } else {
-                try runInChildren(pending.map { ($0.model.id, $0.seed) }, spec: spec, runner: runner, stop: stop)
-            }
-            if stop.isSet {
-                print("stopped; run the same command to continue")
-            } else if model == nil && seed == nil {
-                try drawPanels(spec: spec, runner: runner, stop: stop)
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+        } else {
+            try runInChildren(pending.map { ($0.model.id, $0.seed) }, spec: spec, runner: runner, stop: stop)
+        }
+        if stop.isSet {
+            print("stopped; run the same command to continue")
+        } else if model == nil && seed == nil {
+            try drawPanels(spec: spec, runner: runner, stop: stop)
         }
     }
 
@@ -182,7 +175,7 @@ struct ExperimentRunCommand: ParsableCommand {
     }
 }
 
-struct ExperimentReportCommand: ParsableCommand {
+struct ExperimentReportCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Build a markdown report (one table per spec) from the results files alone.")
@@ -199,64 +192,59 @@ struct ExperimentReportCommand: ParsableCommand {
     @Option(help: "A claims file (experiments/claims.json): each of the paper's claims with its verdict, computed from the results, at the top of the report.")
     var claims: String?
 
-    func run() throws {
-        do {
-            var sections = ["# Results", "",
-                            "Built by `vhrnn experiment report` from the results files in `\(results)/` — every number "
-                                + "below comes from one of them; none is typed by hand.", ""]
-            let loaded = try specs.map { try ExperimentSpec.load(path: $0) }
-            // What has run and what remains, spec by spec (the order is the run order).
-            sections += ["## Status", "", "| spec | runs finished | training + evaluation time so far (one core) |", "|---|---|---|"]
+    func execute() throws {
+        var sections = ["# Results", "",
+                        "Built by `vhrnn experiment report` from the results files in `\(results)/` — every number "
+                            + "below comes from one of them; none is typed by hand.", ""]
+        let loaded = try specs.map { try ExperimentSpec.load(path: $0) }
+        // What has run and what remains, spec by spec (the order is the run order).
+        sections += ["## Status", "", "| spec | runs finished | training + evaluation time so far (one core) |", "|---|---|---|"]
+        for spec in loaded {
+            let done = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: results).results()
+            let seconds = done.reduce(0.0) { $0 + $1.trainSeconds + $1.evaluations.reduce(0) { $0 + $1.seconds } }
+            sections.append("| \(spec.title) | \(done.count) of \(spec.runs.count) | "
+                + (done.isEmpty ? "—" : String(format: "%.1f h", seconds / 3600)) + " |")
+        }
+        sections.append("")
+        if let claims {
+            let set = try ClaimSet.load(path: claims, specs: loaded)
+            var results: [String: [ExperimentRunResult]] = [:]
+            var panels: [String: ComparisonPanel] = [:]
             for spec in loaded {
-                let done = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: results).results()
-                let seconds = done.reduce(0.0) { $0 + $1.trainSeconds + $1.evaluations.reduce(0) { $0 + $1.seconds } }
-                sections.append("| \(spec.title) | \(done.count) of \(spec.runs.count) | "
-                    + (done.isEmpty ? "—" : String(format: "%.1f h", seconds / 3600)) + " |")
+                results[spec.name] = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
+                for p in try drawnPanels(spec) { panels["\(spec.name)/\(p.entry.id)"] = p.panel }
             }
-            sections.append("")
-            if let claims {
-                let set = try ClaimSet.load(path: claims, specs: loaded)
-                var results: [String: [ExperimentRunResult]] = [:]
-                var panels: [String: ComparisonPanel] = [:]
-                for spec in loaded {
-                    results[spec.name] = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
-                    for p in try drawnPanels(spec) { panels["\(spec.name)/\(p.entry.id)"] = p.panel }
-                }
-                let byName = Dictionary(loaded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-                sections += ["## The paper's claims", "",
-                             "Each verdict below is computed from the results files by `vhrnn experiment report --claims \(claims)`: "
-                                 + ClaimVerdict.rule, ""]
-                sections += set.claims.map { ClaimVerdict.markdown($0, specs: byName, results: results, panels: panels) }
+            let byName = Dictionary(loaded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            sections += ["## The paper's claims", "",
+                         "Each verdict below is computed from the results files by `vhrnn experiment report --claims \(claims)`: "
+                             + ClaimVerdict.rule, ""]
+            sections += set.claims.map { ClaimVerdict.markdown($0, specs: byName, results: results, panels: panels) }
+        }
+        for (path, spec) in zip(specs, loaded) {
+            let results = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
+            // Figures go beside the report (figures/<spec>.svg), linked relative to it.
+            var figure: String?
+            if spec.parameterFigure == true, let output,
+               let chart = ExperimentReport.parameterFigure(spec: spec, results: results) {
+                let folder = ((output as NSString).deletingLastPathComponent as NSString).appendingPathComponent("figures")
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try Data(chart.svg().utf8).write(to: URL(fileURLWithPath: (folder as NSString)
+                    .appendingPathComponent(spec.name + ".svg")), options: .atomic)
+                figure = "figures/\(spec.name).svg"
             }
-            for (path, spec) in zip(specs, loaded) {
-                let results = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
-                // Figures go beside the report (figures/<spec>.svg), linked relative to it.
-                var figure: String?
-                if spec.parameterFigure == true, let output,
-                   let chart = ExperimentReport.parameterFigure(spec: spec, results: results) {
-                    let folder = ((output as NSString).deletingLastPathComponent as NSString).appendingPathComponent("figures")
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                    try Data(chart.svg().utf8).write(to: URL(fileURLWithPath: (folder as NSString)
-                        .appendingPathComponent(spec.name + ".svg")), options: .atomic)
-                    figure = "figures/\(spec.name).svg"
-                }
-                let command = "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))"
-                    + (claims.map { " --claims \($0)" } ?? "") + (output.map { " --output \($0)" } ?? "")
-                sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure,
-                                                          panels: try drawnPanels(spec)))
-            }
-            let text = sections.joined(separator: "\n")
-            if let output {
-                try createDirectory((output as NSString).deletingLastPathComponent.isEmpty ? "."
-                                    : (output as NSString).deletingLastPathComponent)
-                try writeFile(Data(text.utf8), to: output)
-                print("wrote \(output)")
-            } else {
-                print(text)
-            }
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+            let command = "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))"
+                + (claims.map { " --claims \($0)" } ?? "") + (output.map { " --output \($0)" } ?? "")
+            sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure,
+                                                      panels: try drawnPanels(spec)))
+        }
+        let text = sections.joined(separator: "\n")
+        if let output {
+            try createDirectory((output as NSString).deletingLastPathComponent.isEmpty ? "."
+                                : (output as NSString).deletingLastPathComponent)
+            try writeFile(Data(text.utf8), to: output)
+            print("wrote \(output)")
+        } else {
+            print(text)
         }
     }
 

@@ -5,7 +5,7 @@ extension SyntheticSetting: ExpressibleByArgument {}
 extension SyntheticFamily: ExpressibleByArgument {}
 
 /// `vhrnn generate-synthetic`: writes a synthetic setting's splits as plain CSV files.
-struct GenerateSyntheticCommand: ParsableCommand {
+struct GenerateSyntheticCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "generate-synthetic",
         abstract: "Write the synthetic data (paper Eq. 6) of a setting to a directory.",
@@ -28,14 +28,9 @@ struct GenerateSyntheticCommand: ParsableCommand {
     @Option(help: "Seed (the same seed gives bit-identical data).")
     var seed: UInt64 = 0
 
-    func run() throws {
+    func execute() throws {
         let (dataset, info) = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family)
-        do {
-            try SyntheticData.write(dataset, info: info, to: out)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
+        try SyntheticData.write(dataset, info: info, to: out)
         print("wrote \(setting.rawValue) (\(family.rawValue) matrices, seed \(seed)): \(dataset.train.count)/\(dataset.valid.count)/\(dataset.test.count) sequences to \(out)")
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn gradcheck`: a float64 finite-difference check of a whole model's bound.
-struct GradcheckCommand: ParsableCommand {
+struct GradcheckCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcheck",
         abstract: "Check the whole model's bound gradient against finite differences (float64).",
@@ -23,8 +23,8 @@ struct GradcheckCommand: ParsableCommand {
     @Option(help: "Recurrent cell: lstm or gru.")
     var cell: CellKind = .lstm
 
-    @Option(help: "Bound: elbo, iwae or fivo.")
-    var bound: BoundKind = .fivo
+    @OptionGroup var boundOption: BoundOption<Self>
+    var bound: BoundKind { boundOption.bound }
 
     @Option(name: .customLong("hyper-input"), help: "What the hyper networks read: both, latent or hidden.")
     var hyperInput: HyperInput = .both
@@ -41,12 +41,11 @@ struct GradcheckCommand: ParsableCommand {
     @Option(help: "Plant a defect in the backward pass: dropped-ancestor-scatter, dropped-residual-mean or dropped-bias.")
     var mutation: GradientMutation?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     static let tolerance = ModelGradientCheck.tolerance
 
-    func run() throws {
+    func execute() throws {
         let config = ModelConfiguration(model: model, cell: cell, dataDim: 3, emission: emission, latentDim: 2,
                                         hiddenDim: 3, hyperDim: 2, encodedDim: 2, fcLayers: 1, fcWidth: 3,
                                         omegaHidden: 4, hyperInput: hyperInput, semantics: semantics)
@@ -54,7 +53,7 @@ struct GradcheckCommand: ParsableCommand {
                                       criterion: .always, scheme: .multinomial)
         let report = try ModelGradientCheck.run(configuration: config, settings: settings, seed: seed, mutation: mutation)
         let passed = report.passed
-        if json {
+        if outputFormat.json {
             printJSON(["max_rel_error": report.maxRelativeError, "parameters_checked": report.parametersChecked,
                        "parameters_skipped": report.parametersSkipped, "resampling_events": report.resamplingEvents,
                        "remeasured": report.remeasured, "remeasured_agreed": report.remeasuredAgreed,

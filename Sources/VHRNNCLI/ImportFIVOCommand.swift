@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn import-fivo`: converts a VRNN checkpoint written by the FIVO reference code.
-struct ImportFIVOCommand: ParsableCommand {
+struct ImportFIVOCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "import-fivo",
         abstract: "Convert a FIVO (TensorFlow 1) VRNN checkpoint into one of ours, in FIVO semantics.",
@@ -28,49 +28,41 @@ struct ImportFIVOCommand: ParsableCommand {
     @Option(help: "Expected latent size (checked against the shapes; inferred when omitted).")
     var latent: Int?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
-    func run() throws {
+    func execute() throws {
+        let prefix = try Self.resolvePrefix(checkpoint)
+        var spec: DataSpec?
+        if let data {
+            let source = try DataSource(parsing: data)
+            spec = DataSpec(source: source.description, dataset: try source.load(seed: 0))
+        }
+        let result: FIVOCheckpointImport.Result
         do {
-            let prefix = try Self.resolvePrefix(checkpoint)
-            var spec: DataSpec?
-            if let data {
-                let source = try DataSource(parsing: data)
-                spec = DataSpec(source: source.description, dataset: try source.load(seed: 0))
-            }
-            let result: FIVOCheckpointImport.Result
-            do {
-                result = try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: spec?.trainFrameMean,
-                                                          latentSize: latent)
-            } catch let error as FIVOImportError where error.needsTrainingData {
-                throw CLIError("\(prefix): a Bernoulli VRNN needs --data (FIVO keeps its training-frame mean outside the checkpoint)")
-            }
-            let dataSpec = spec ?? DataSpec(source: "unknown", kind: .real, dataDim: result.configuration.dataDim)
-            let model = try FIVOCheckpointImport.save(result, data: dataSpec, to: out)
-            let c = result.configuration
-            if json {
-                var object: [String: Any] = [
-                    "out": out, "checkpoint": prefix, "latent": c.latentDim, "hidden": c.hiddenDim,
-                    "encoded": c.encodedDim, "fc_widths": c.fcWidths, "emission": c.emission.rawValue,
-                    "data_dim": c.dataDim, "trainable": model.parameterCount, "paper_count": model.paperParameterCount,
-                    "dropped_reverse_lstm": result.droppedReverseLSTMCount, "notes": result.notes,
-                    "semantics": c.semantics.rawValue,
-                ]
-                if let step = result.globalStep { object["global_step"] = step }
-                printJSON(object)
-            } else {
-                print("imported \(prefix)\(result.globalStep.map { " (global step \($0))" } ?? "")")
-                print("  VRNN: Z=\(c.latentDim) H=\(c.hiddenDim) E=\(c.encodedDim) fc=\(c.fcWidths) D=\(c.dataDim) \(c.emission.rawValue), \(c.semantics.rawValue) semantics")
-                print("  parameters: \(model.parameterCount) trainable, \(model.paperParameterCount) as the paper counts them (with the reverse LSTM)")
-                for note in result.notes { print("  \(note)") }
-                print("  wrote \(out)")
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+            result = try FIVOCheckpointImport.convert(prefix: prefix, trainFrameMean: spec?.trainFrameMean,
+                                                      latentSize: latent)
+        } catch let error as FIVOImportError where error.needsTrainingData {
+            throw CLIError("\(prefix): a Bernoulli VRNN needs --data (FIVO keeps its training-frame mean outside the checkpoint)")
+        }
+        let dataSpec = spec ?? DataSpec(source: "unknown", kind: .real, dataDim: result.configuration.dataDim)
+        let model = try FIVOCheckpointImport.save(result, data: dataSpec, to: out)
+        let c = result.configuration
+        if outputFormat.json {
+            var object: [String: Any] = [
+                "out": out, "checkpoint": prefix, "latent": c.latentDim, "hidden": c.hiddenDim,
+                "encoded": c.encodedDim, "fc_widths": c.fcWidths, "emission": c.emission.rawValue,
+                "data_dim": c.dataDim, "trainable": model.parameterCount, "paper_count": model.paperParameterCount,
+                "dropped_reverse_lstm": result.droppedReverseLSTMCount, "notes": result.notes,
+                "semantics": c.semantics.rawValue,
+            ]
+            if let step = result.globalStep { object["global_step"] = step }
+            printJSON(object)
+        } else {
+            print("imported \(prefix)\(result.globalStep.map { " (global step \($0))" } ?? "")")
+            print("  VRNN: Z=\(c.latentDim) H=\(c.hiddenDim) E=\(c.encodedDim) fc=\(c.fcWidths) D=\(c.dataDim) \(c.emission.rawValue), \(c.semantics.rawValue) semantics")
+            print("  parameters: \(model.parameterCount) trainable, \(model.paperParameterCount) as the paper counts them (with the reverse LSTM)")
+            for note in result.notes { print("  \(note)") }
+            print("  wrote \(out)")
         }
     }
 

@@ -5,7 +5,7 @@ import VHRNN
 /// `vhrnn log-weights`: where a split's ELBO loses its mass — the particles with the lowest
 /// log weights, the step and term that sank each, and how many particle-steps sit at the
 /// sigma floor (``LogWeightAnatomy``).
-struct LogWeightsCommand: ParsableCommand {
+struct LogWeightsCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "log-weights",
         abstract: "The anatomy of a split's ELBO: its standard error, its tail, and the particles that dominate it.",
@@ -18,10 +18,18 @@ struct LogWeightsCommand: ParsableCommand {
             and the standardised errors and sigmas there.
             """)
 
+    /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
+    /// exited 1 here, not 64 as in the other commands.
+    static let validationErrorWhileRunningExitCode = ExitCode(1)
+
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 128
+    static let particlesHelp = "Particles K per sequence."
+
     @OptionGroup var input: CheckpointDataOptions
 
-    @Option(help: "Particles K per sequence.")
-    var particles: Int = 128
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(help: "How many of the lowest particles to describe.")
     var worst: Int = 10
@@ -29,29 +37,21 @@ struct LogWeightsCommand: ParsableCommand {
     @Option(help: "Seed for the data (synthetic generation, as in training) and the filter noise.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
+        try particleOptions.validateParticles()
         if worst < 0 { throw ValidationError("--worst must be at least 0, got \(worst)") }
         if let data = input.data { _ = try DataSource(parsing: data) }
     }
 
-    func run() throws {
-        do {
-            let (directory, loaded, model) = try loadInferenceModel(input.checkpoint, semantics: input.semantics)
-            let (dataset, source) = try dataset(for: loaded, data: input.data, seed: seed)
-            let split = dataset.split(input.split)
-            guard split.count > 0 else { throw CLIError("the \(input.split.rawValue) split of \(source) is empty") }
-            let a = try LogWeightAnatomy.compute(model: model, split: split, particles: particles, seed: seed, keep: worst)
-            if json { printJSON(object(a, directory: directory, source: source)) } else { report(a, directory: directory, source: source) }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
+    func execute() throws {
+        let (directory, loaded, model) = try loadInferenceModel(input.checkpoint, semantics: input.semantics)
+        let (dataset, source) = try dataset(for: loaded, data: input.data, seed: seed)
+        let split = dataset.split(input.split)
+        guard split.count > 0 else { throw CLIError("the \(input.split.rawValue) split of \(source) is empty") }
+        let a = try LogWeightAnatomy.compute(model: model, split: split, particles: particles, seed: seed, keep: worst)
+        if outputFormat.json { printJSON(object(a, directory: directory, source: source)) } else { report(a, directory: directory, source: source) }
     }
 
     private func report(_ a: LogWeightAnatomy, directory: String, source: DataSource) {

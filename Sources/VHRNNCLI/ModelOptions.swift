@@ -5,9 +5,6 @@ extension ModelKind: ExpressibleByArgument {}
 extension CellKind: ExpressibleByArgument {}
 extension EmissionKind: ExpressibleByArgument {}
 extension HyperInput: ExpressibleByArgument {}
-extension BoundKind: ExpressibleByArgument {}
-extension ResamplingScheme: ExpressibleByArgument {}
-extension ResamplingCriterion: ExpressibleByArgument {}
 extension StepSemantics: ExpressibleByArgument {}
 extension GradientMutation: ExpressibleByArgument {}
 

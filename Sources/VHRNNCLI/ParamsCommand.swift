@@ -2,7 +2,7 @@ import ArgumentParser
 import VHRNN
 
 /// `vhrnn params`: the parameter report of a configuration.
-struct ParamsCommand: ParsableCommand {
+struct ParamsCommand: VHRNNSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "params",
         abstract: "Report a model's parameter count: trainable, and as the paper counts it.",
@@ -18,8 +18,7 @@ struct ParamsCommand: ParsableCommand {
     @Option(name: .customLong("data-dim"), help: "Data dimension D.")
     var dataDim: Int
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         try modelOptions.validateSizes()
@@ -27,12 +26,12 @@ struct ParamsCommand: ParsableCommand {
         if modelOptions.latent == nil { throw ValidationError("--latent is required") }
     }
 
-    func run() throws {
+    func execute() throws {
         let config = modelOptions.configuration(dataDim: dataDim, defaultEmission: .bernoulli, defaultLatent: 1)
         var rng = SplitMix64(seed: 0)
         let model = try SequenceModel<Float>(configuration: config, generator: &rng)
         let flops = model.forwardMatmulFlops
-        if json {
+        if outputFormat.json {
             printJSON(["trainable": model.parameterCount, "paper_count": model.paperParameterCount,
                        "model": config.model.rawValue, "cell": config.cell.rawValue,
                        "emission": config.emission.rawValue, "data_dim": config.dataDim, "latent": config.latentDim,

@@ -4,7 +4,7 @@ import VHRNN
 
 /// `vhrnn sample`: sequences drawn from a checkpoint's generative model, optionally continuing
 /// an observed prefix, written in the dataset's own format.
-struct SampleCommand: ParsableCommand {
+struct SampleCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "sample",
         abstract: "Draw sequences from a checkpoint's model, from scratch or continuing a data prefix.",
@@ -20,6 +20,14 @@ struct SampleCommand: ParsableCommand {
             table PREFIX.csv (sequence,step,x0,...), in the data's own units when the training data was \
             normalised. --out is that file prefix or a directory (default: "sample" in the current directory).
             """)
+
+    /// A `ValidationError` while running (e.g. `--checkpoint` naming no checkpoint) has always
+    /// exited 1 here, not 64 as in the other commands.
+    static let validationErrorWhileRunningExitCode = ExitCode(1)
+
+    // How this command's shared flags read (FilterOptions.swift).
+    static let defaultParticles = 32
+    static let particlesHelp = "Particles K of the filter over the prefix."
 
     @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
     var checkpoint: String
@@ -45,8 +53,8 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("prefix-steps"), help: "Frames of the prefix (default: the whole sequence).")
     var prefixSteps: Int?
 
-    @Option(help: "Particles K of the filter over the prefix.")
-    var particles: Int = 32
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Flag(help: "Write the emission means instead of draws.")
     var mean = false
@@ -57,16 +65,12 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Seed for the draws (and for regenerating synthetic prefix data, as in training).")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive, got \(count)") }
         if steps < 1 { throw ValidationError("--steps must be positive, got \(steps)") }
-        if particles < 1 { throw ValidationError("--particles must be positive, got \(particles)") }
-        if particles > Limits.sampleParticles {
-            throw ValidationError("--particles must be at most \(Limits.sampleParticles), got \(particles)")
-        }
+        try particleOptions.validateParticles(atMost: Limits.sampleParticles)
         if let prefixSequence, prefixSequence < 0 {
             throw ValidationError("--prefix-sequence must be at least 0, got \(prefixSequence)")
         }
@@ -79,17 +83,6 @@ struct SampleCommand: ParsableCommand {
         if let data { _ = try DataSource(parsing: data) }
     }
 
-    func run() throws {
-        do {
-            try sample()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-
     /// Refuses outputs too large to hold in memory.
     private func checkSize(totalSteps: Int, dataDim: Int) throws {
         let (perSample, o1) = totalSteps.multipliedReportingOverflow(by: dataDim)
@@ -100,7 +93,7 @@ struct SampleCommand: ParsableCommand {
         }
     }
 
-    private func sample() throws {
+    func execute() throws {
         let (directory, loaded, model) = try loadInferenceModel(checkpoint, semantics: semantics)
         let spec = loaded.config.data, D = loaded.config.model.dataDim
         let binary = spec.kind == .binary
@@ -159,7 +152,7 @@ struct SampleCommand: ParsableCommand {
             files = [path]
         }
 
-        if json {
+        if outputFormat.json {
             var object: [String: Any] = ["checkpoint": directory, "count": count, "steps": steps,
                                          "prefix_steps": prefixLength, "mean": mean, "seed": seed,
                                          "format": binary ? "midi" : "csv", "files": files,

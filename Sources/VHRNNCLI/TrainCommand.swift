@@ -3,7 +3,7 @@ import Foundation
 import VHRNN
 
 /// `vhrnn train`: train a model on a dataset, or (without --data) the built-in comparison.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a VRNN or VHRNN with Adam on ELBO, IWAE or FIVO.",
@@ -17,16 +17,22 @@ struct TrainCommand: ParsableCommand {
             continues it and gives the same result as an uninterrupted run.
             """)
 
+    // How this command's shared flags read (FilterOptions.swift, OutputFormatOptions.swift).
+    static let boundHelp = "Training objective: elbo, iwae or fivo."
+    static let defaultParticles = 4
+    static let particlesHelp = "Particles per sequence during training."
+    static let jsonHelp = "Print one JSON object at the end instead of the human summary."
+
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Data: synthetic[:SETTING] | pianoroll:PATH | stock:PATH | ht-sensor:DIR | csv:PATH | synthetic-dir:DIR.")
     var data: String?
 
-    @Option(help: "Training objective: elbo, iwae or fivo.")
-    var bound: BoundKind = .fivo
+    @OptionGroup var boundOption: BoundOption<Self>
+    var bound: BoundKind { boundOption.bound }
 
-    @Option(help: "Particles per sequence during training.")
-    var particles: Int = 4
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    var particles: Int { particleOptions.particles }
 
     @Option(name: .customLong("batch-size"), help: "Sequences per batch.")
     var batchSize: Int = 4
@@ -52,11 +58,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many validations without improvement.")
     var patience: Int?
 
-    @Option(help: "Resampling criterion: never, always, ess or ess:FRACTION.")
-    var resampling: ResamplingCriterion = .default
-
-    @Option(help: "Resampling scheme: multinomial, systematic or stratified.")
-    var scheme: ResamplingScheme = .multinomial
+    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
 
     @Option(name: .customLong("test-particles"), help: "Particles for the final test evaluation (0 to skip).")
     var testParticles: Int = 128
@@ -76,12 +78,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation, batch order and noise (default 0; the built-in default runs seeds 1, 2 and 3).")
     var seed: UInt64?
 
-    @Flag(help: "Print one JSON object at the end instead of the human summary.")
-    var json = false
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
+    var json: Bool { outputFormat.json }
 
     func validate() throws {
         try modelOptions.validateSizes()
-        for (value, flag) in [(particles, "--particles"), (batchSize, "--batch-size"), (validateEvery, "--validate-every"),
+        try particleOptions.validateParticles()
+        for (value, flag) in [(batchSize, "--batch-size"), (validateEvery, "--validate-every"),
                               (validParticles, "--valid-particles")] where value < 1 {
             throw ValidationError("\(flag) must be positive, got \(value)")
         }
@@ -108,29 +111,20 @@ struct TrainCommand: ParsableCommand {
         o.validateEvery = validateEvery
         o.validationParticles = validParticles
         o.patience = patience
-        o.criterion = resampling
-        o.scheme = scheme
+        o.criterion = resamplingOptions.resampling
+        o.scheme = resamplingOptions.scheme
         o.seed = seed ?? 0
         o.workers = workers
         o.maxNonFiniteSteps = maxNonFiniteSteps
         return o
     }
 
-    func run() throws {
+    func execute() throws {
         let stop = InterruptFlag.install()
-        do {
-            if let data {
-                try trainOne(source: try DataSource(parsing: data), stop: stop)
-            } else {
-                try DefaultComparison(command: self).run(stop: stop)
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
+        if let data {
+            try trainOne(source: try DataSource(parsing: data), stop: stop)
+        } else {
+            try DefaultComparison(command: self).run(stop: stop)
         }
     }
 

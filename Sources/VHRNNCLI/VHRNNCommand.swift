@@ -19,7 +19,9 @@ struct VHRNNCommand: ParsableCommand {
 
     /// Runs the command line; any error is reported as one line on stderr (with a pointer to the
     /// subcommand's --help for flag problems) and a non-zero exit code. --help and --version
-    /// print as usual.
+    /// print as usual. What a subcommand throws while it runs has been through
+    /// `VHRNNSubcommand.run()` first (VHRNNSubcommand.swift), which prints the line for a
+    /// run-time failure and passes the rest on to here.
     static func main() {
         do {
             var command = try parseAsRoot()

@@ -184,6 +184,61 @@ struct CLITests {
         try Self.fail(["nonsense-subcommand"], mentioning: "nonsense-subcommand")
     }
 
+    /// Runs and requires exactly `stderr` (one line), nothing on stdout and exit `status`.
+    static func expectError(_ args: [String], _ stderr: String, status: Int32, in directory: String? = nil) throws {
+        let r = try run(args, in: directory)
+        let command = "vhrnn " + args.joined(separator: " ")
+        #expect(r.exited && r.status == status, "\(command): exit \(r.status), expected \(status): \(r.stderr)")
+        #expect(r.stderr == stderr + "\n", "\(command): stderr \(r.stderr)")
+        #expect(r.stdout.isEmpty, "\(command) printed on stdout: \(r.stdout)")
+    }
+
+    @Test("a shared flag is spelled, checked and reported the same way by every command that takes it")
+    func sharedFlags() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-shared")
+        defer { dir.remove() }
+        let corrupt = dir.file("corrupt")
+        try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
+        try Data("not safetensors".utf8).write(to: URL(fileURLWithPath: corrupt + "/model.safetensors"))
+        try Data("{".utf8).write(to: URL(fileURLWithPath: corrupt + "/config.json"))
+
+        // Each command with the arguments it needs to get as far as its flags.
+        let commands: [String: [String]] = [
+            "train": ["train", "--data", "synthetic"], "evaluate": ["evaluate", "--checkpoint", "x"],
+            "diagnose": ["diagnose", "--checkpoint", "x"], "log-weights": ["log-weights", "--checkpoint", "x"],
+            "sample": ["sample", "--checkpoint", "x"], "gradcheck": ["gradcheck"], "params": ["params", "--data-dim", "2"],
+        ]
+        func see(_ name: String) -> String { " (see 'vhrnn \(name) --help')" }
+        // Flag values rejected while parsing or validating: one line, the command's --help, exit 64.
+        for name in ["train", "evaluate"] {
+            try Self.expectError(commands[name]! + ["--scheme", "bogus"], "error: The value 'bogus' is invalid for "
+                + "'--scheme <scheme>'. Please provide one of 'multinomial', 'systematic' or 'stratified'." + see(name), status: 64)
+            try Self.expectError(commands[name]! + ["--resampling", "ess:2"],
+                                 "error: The value 'ess:2' is invalid for '--resampling <resampling>'" + see(name), status: 64)
+        }
+        for name in ["train", "gradcheck"] {
+            try Self.expectError(commands[name]! + ["--bound", "nope"], "error: The value 'nope' is invalid for "
+                + "'--bound <bound>'. Please provide one of 'elbo', 'iwae' or 'fivo'." + see(name), status: 64)
+        }
+        for name in ["train", "evaluate", "diagnose", "log-weights", "sample"] {
+            try Self.expectError(commands[name]! + ["--particles", "0"], "error: --particles must be positive, got 0" + see(name),
+                                 status: 64)
+            try Self.expectError(commands[name]! + ["--particles", "x"],
+                                 "error: The value 'x' is invalid for '--particles <particles>'" + see(name), status: 64)
+        }
+        try Self.expectError(commands["sample"]! + ["--particles", "100001"],
+                             "error: --particles must be at most 100000, got 100001" + see("sample"), status: 64)
+        for name in ["evaluate", "diagnose", "log-weights", "sample", "gradcheck", "params"] {
+            try Self.expectError(commands[name]! + ["--json=1"], "error: The option '--json' does not take any value, "
+                + "but '1' was specified." + see(name), status: 64)
+        }
+        // An error while running (here the library's, reading the checkpoint): one line, exit 1.
+        for name in ["evaluate", "diagnose", "log-weights", "sample"] {
+            try Self.expectError([name, "--checkpoint", corrupt], "error: \(corrupt)/config.json: invalid JSON: "
+                + "The given data was not valid JSON.", status: 1)
+        }
+    }
+
     @Test("import-fivo converts the published JSB checkpoint; evaluate scores it under either semantics")
     func importFIVO() throws {
         let dir = try TemporaryDirectory("vhrnn-cli-fivo")
