@@ -3,13 +3,9 @@ import Foundation
 /// What one run of an experiment produced: the file `<results>/<spec>/<model>-s<seed>.json`,
 /// written once the run has trained and been evaluated. `ExperimentReport` reads only these.
 public struct ExperimentRunResult: Codable, Sendable, Equatable {
-<<<<<<< HEAD
-    public struct Evaluation: Codable, Sendable, Equatable, PerBoundValues {
-=======
     /// One evaluation of the run's selected model (one ``ExperimentSpec/EvaluationEntry``).
-    public struct Evaluation: Codable, Sendable, Equatable {
+    public struct Evaluation: Codable, Sendable, Equatable, PerBoundValues {
         /// The evaluation's id in the spec.
->>>>>>> docs
         public var id: String
         /// The data source evaluated on.
         public var data: String
@@ -44,20 +40,10 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
         }
 
         /// The per-step value of one bound.
-<<<<<<< HEAD
-        public func bound(_ kind: BoundKind) -> Double? { self[kind] }
-=======
         ///
         /// - Parameter kind: which bound.
         /// - Returns: ``elbo``, ``iwae`` or ``fivo``.
-        public func bound(_ kind: BoundKind) -> Double? {
-            switch kind {
-            case .elbo: return elbo
-            case .iwae: return iwae
-            case .fivo: return fivo
-            }
-        }
->>>>>>> docs
+        public func bound(_ kind: BoundKind) -> Double? { self[kind] }
     }
 
     /// The spec's name.

@@ -642,16 +642,11 @@ extension Kernels {
                             result.constPointer, b: b, k: k)
     }
 
-<<<<<<< HEAD
     /// Log effective sample size per row: `2·lse(w) − lse(2w)`, computed by the filter's own
     /// ``ResamplingCriterion/logEffectiveSampleSize(logWeights:)`` (in `Double`, with its
     /// conventions for `-inf` and NaN weights).
-=======
-    /// Log effective sample size per row: `2·lse(w) − lse(2w)`.
-    /// C kernel: `vh_log_ess`.
     ///
     /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
->>>>>>> docs
     public static func logEffectiveSampleSize<S: KernelScalar>(result: Tensor<S>, weights: Tensor<S>) throws {
         let c = Check(kernel: "logEffectiveSampleSize")
         let (b, k) = try c.matrix(weights, "weights")
