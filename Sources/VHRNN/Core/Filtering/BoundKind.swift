@@ -14,7 +14,12 @@ public enum BoundKind: String, Codable, Sendable, CaseIterable {
 
     /// Whether the filter resamples for this bound (by its ``FilterSettings/criterion``);
     /// the others close one segment per sequence, at its last step.
-    public var resamples: Bool { self == .fivo }
+    public var resamples: Bool {
+        switch self {
+        case .elbo, .iwae: return false
+        case .fivo: return true
+        }
+    }
 
     /// What closing a segment adds to the sequence's bound: mean_k w (ELBO) or
     /// lse(w) − log K (IWAE, FIVO).

@@ -12,33 +12,6 @@ import Foundation
 extension SyntheticData {
     static let splitFiles: [(SplitName, String)] = [(.train, "train.csv"), (.valid, "valid.csv"), (.test, "test.csv")]
 
-    /// Writes the three CSV files and `info.json` into `directory` (created if needed).
-    ///
-    /// - Parameters:
-    ///   - dataset: the splits to write (as ``make(setting:seed:family:)`` returns them).
-    ///   - info: what generated them, written as `info.json`.
-    ///   - directory: the destination; existing files of the same names are replaced.
-    /// - Throws: ``DataFileError`` naming the file that cannot be created or written.
-    public static func write(_ dataset: SequenceDataset, info: SyntheticInfo, to directory: String) throws {
-        let dir = URL(fileURLWithPath: directory)
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        } catch {
-            throw DataFileError(path: directory, message: "cannot create directory: \(error.localizedDescription)")
-        }
-        for (name, file) in splitFiles {
-            try writeText(SeriesCSVWriter.csv(dataset.split(name)), to: dir.appendingPathComponent(file))
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json: Data
-        do { json = try encoder.encode(info) } catch {
-            throw DataFileError(path: dir.appendingPathComponent("info.json").path,
-                                message: "cannot encode: \(error)")
-        }
-        try writeData(json, to: dir.appendingPathComponent("info.json"))
-    }
-
     /// Reads a directory written by ``write(_:info:to:)``. Values come back bit-identical.
     /// The dataset name comes from `info.json` (`synthetic-<setting>`); without that file it is
     /// "synthetic".
@@ -128,15 +101,5 @@ extension SyntheticData {
         }
         if currentIndex >= 0 { sequences.append(current) }
         return SequenceSplit(dataDim: columns.count - 2, sequences: sequences)
-    }
-
-    static func writeText(_ text: String, to url: URL) throws {
-        try writeData(Data(text.utf8), to: url)
-    }
-
-    static func writeData(_ data: Data, to url: URL) throws {
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw DataFileError(path: url.path, message: "cannot write: \(error.localizedDescription)")
-        }
     }
 }
