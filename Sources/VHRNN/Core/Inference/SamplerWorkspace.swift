@@ -65,7 +65,8 @@ final class SamplerWorkspace<S: KernelScalar> {
     let rows: Int
     let slots: SamplerSlots
     let slabSize: Int
-    let slabs: UnsafeMutablePointer<S>
+    private let arena: Arena
+    private let slabs: UnsafeMutablePointer<S>
     /// Zeros wide enough for any state (h_0 = c_0 = 0 and the hyper state).
     let zeroState: UnsafeMutablePointer<S>
     /// -inputOffset repeated for every row, so centring is one elementwise add.
@@ -81,37 +82,44 @@ final class SamplerWorkspace<S: KernelScalar> {
     /// from the prior.
     let initialState: InitialStateBuffers<S>?
 
+    /// Where everything lives, computed from the configuration and the row count alone.
+    struct Layout {
+        var arena = ArenaLayout()
+        let slots: SamplerSlots
+        let slabSize: Int
+        let slabs, zeroState, negativeOffset: ArenaSlot<S>
+        let noiseStates: ArenaSlot<UInt64>
+        let uniforms: ArenaSlot<Double>
+        let particleIndex: ArenaSlot<Int32>
+
+        init(architecture a: ModelArchitecture, rows: Int) {
+            let c = a.configuration
+            var slab = SlabLayout(rows: rows)
+            slots = SamplerSlots(a, layout: &slab)
+            slabSize = slab.size
+            slabs = arena.reserve(S.self, count: 2 * slabSize)
+            zeroState = arena.reserve(S.self, count: rows * max(c.hiddenDim, c.hyperDim))
+            negativeOffset = arena.reserve(S.self, count: rows * c.dataDim)
+            noiseStates = arena.reserve(UInt64.self, count: rows)
+            uniforms = arena.reserve(Double.self, count: rows * c.dataDim)
+            particleIndex = arena.reserve(Int32.self, count: rows)
+        }
+    }
+
     init(architecture a: ModelArchitecture, rows: Int) {
         self.rows = rows
-        let c = a.configuration
-        var layout = SlabLayout(rows: rows)
-        slots = SamplerSlots(a, layout: &layout)
-        slabSize = layout.size
-        slabs = Self.zeroed(2 * slabSize)
-        zeroState = Self.zeroed(rows * max(c.hiddenDim, c.hyperDim))
-        negativeOffset = Self.zeroed(rows * c.dataDim)
-        noiseStates = .allocate(capacity: rows)
-        noiseStates.initialize(repeating: 0, count: rows)
-        uniforms = .allocate(capacity: rows * c.dataDim)
-        uniforms.initialize(repeating: 0, count: rows * c.dataDim)
-        particleIndex = .allocate(capacity: rows)
-        particleIndex.initialize(repeating: 0, count: rows)
-        initialState = c.semantics == .fivo ? InitialStateBuffers(architecture: a, rows: rows) : nil
-    }
-
-    deinit {
-        slabs.deallocate()
-        zeroState.deallocate()
-        negativeOffset.deallocate()
-        noiseStates.deallocate()
-        uniforms.deallocate()
-        particleIndex.deallocate()
-    }
-
-    static func zeroed(_ count: Int) -> UnsafeMutablePointer<S> {
-        let p = UnsafeMutablePointer<S>.allocate(capacity: max(count, 1))
-        p.initialize(repeating: 0, count: max(count, 1))
-        return p
+        let layout = Layout(architecture: a, rows: rows)
+        slots = layout.slots
+        slabSize = layout.slabSize
+        let arena = Arena(layout.arena)
+        self.arena = arena
+        slabs = arena.pointer(layout.slabs)
+        zeroState = arena.pointer(layout.zeroState)
+        negativeOffset = arena.pointer(layout.negativeOffset)
+        noiseStates = arena.pointer(layout.noiseStates)
+        uniforms = arena.pointer(layout.uniforms)
+        particleIndex = arena.pointer(layout.particleIndex)
+        initialState = a.configuration.semantics == .fivo ? InitialStateBuffers(architecture: a, rows: rows) : nil
     }
 
     /// The slab of step t (t = -1: the continuation's starting step, slab 1).
