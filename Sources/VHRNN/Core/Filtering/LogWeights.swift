@@ -38,4 +38,46 @@ enum LogWeights {
         let p = exp(x - maximum)
         return p.isNaN ? 0 : p
     }
+
+    /// `draws` independent categorical draws of particle indices in [0, K) with probabilities
+    /// softmax(logWeights), each by the inverse CDF of one uniform from `generator`.
+    ///
+    /// The one categorical draw for a caller that needs each draw on its own uniform (a
+    /// continuation's particle i does not depend on how many are drawn beside it). Resampling
+    /// needs K draws at once and takes ``ResamplingScheme``'s single merge of sorted points
+    /// with the CDF instead (O(K) for all K, not O(K) each); both read the weights through
+    /// ``relativeWeight(_:maximum:)``, so they agree on which particles can be chosen.
+    ///
+    /// Particles of zero weight (`-inf`, NaN) are never drawn; if no particle has positive
+    /// weight every draw is uniform over [0, K) (nothing prefers any particle).
+    /// - Complexity: O(K) to tabulate the weights, then O(K) per draw.
+    static func independentDraws<W: BinaryFloatingPoint>(logWeights: UnsafeBufferPointer<W>, draws: Int,
+                                                          generator: inout SplitMix64,
+                                                          into index: UnsafeMutablePointer<Int32>) {
+        let K = logWeights.count
+        let largest = maximum(logWeights)
+        var probabilities = [Double](repeating: 1, count: K)
+        var total = Double(K)
+        if largest > -.infinity {
+            total = 0
+            for k in 0..<K {
+                probabilities[k] = relativeWeight(logWeights[k], maximum: largest)
+                total += probabilities[k]
+            }
+        }
+        let lastPositive = probabilities.lastIndex { $0 > 0 } ?? K - 1
+        for i in 0..<draws {
+            let u = generator.nextUnitDouble() * total
+            var running = 0.0
+            var chosen = lastPositive  // round-off at the top of the CDF falls back here
+            for k in 0..<K {
+                running += probabilities[k]
+                if u < running && probabilities[k] > 0 {
+                    chosen = k
+                    break
+                }
+            }
+            index[i] = Int32(chosen)
+        }
+    }
 }

@@ -158,39 +158,13 @@ public final class SequenceSampler<S: KernelScalar> {
         return w
     }
 
-    /// Multinomial draws of particle indices in [0, K) by inverse CDF of softmax(logWeights).
-    /// Particles with -inf or NaN weight are never drawn; if none has positive weight the draw
-    /// is uniform (nothing prefers any particle).
+    /// `draws` independent particle indices in [0, K) by inverse CDF of softmax(logWeights)
+    /// (``LogWeights/independentDraws(logWeights:draws:generator:into:)``): draw i depends only
+    /// on the i-th uniform, so continuation i does not depend on how many are drawn.
     static func drawParticles(logWeights: UnsafePointer<S>, particles K: Int, draws: Int,
                               generator: inout SplitMix64, into index: UnsafeMutablePointer<Int32>) {
-        var maxW = -Double.infinity
-        for k in 0..<K where Double(logWeights[k]) > maxW { maxW = Double(logWeights[k]) }
-        var probabilities = [Double](repeating: 0, count: K)
-        var total = 0.0
-        if maxW.isFinite {
-            for k in 0..<K {
-                let v = Double(logWeights[k])
-                probabilities[k] = v.isNaN ? 0 : exp(v - maxW)
-                total += probabilities[k]
-            }
-        } else {
-            probabilities = [Double](repeating: 1, count: K)
-            total = Double(K)
-        }
-        let lastPositive = probabilities.lastIndex { $0 > 0 } ?? K - 1
-        for i in 0..<draws {
-            let u = generator.nextUnitDouble() * total
-            var running = 0.0
-            var chosen = lastPositive  // round-off at the top of the CDF falls back here
-            for k in 0..<K {
-                running += probabilities[k]
-                if u < running && probabilities[k] > 0 {
-                    chosen = k
-                    break
-                }
-            }
-            index[i] = Int32(chosen)
-        }
+        LogWeights.independentDraws(logWeights: UnsafeBufferPointer(start: logWeights, count: K), draws: draws,
+                                    generator: &generator, into: index)
     }
 
     /// The state step t reads: zeros at the very start, else the outputs of the previous slab
