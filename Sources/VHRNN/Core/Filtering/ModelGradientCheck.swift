@@ -1,7 +1,7 @@
 /// A float64 finite-difference check of a whole model's bound: the analytic gradient from
 /// ``ParticleFilter/backward(boundGradients:)`` against central differences of the bound, with
 /// the noise (same seed) and the resampling decisions and ancestors (replayed plan) fixed, so
-/// the bound is a deterministic function of the parameters (DESIGN §4).
+/// the bound is a deterministic function of the parameters (<doc:BoundsAndResampling#Gradients>).
 ///
 /// First pass, per parameter: error |analytic − numeric| / max(|analytic|, |numeric|, 1e-2)
 /// with the two-point difference at h = 1e-5. Its own error is not negligible everywhere: the
@@ -18,22 +18,36 @@
 /// A ReLU whose input crosses zero inside the stencil makes the bound non-differentiable there;
 /// such parameters are detected (the pattern of active units changes) and skipped.
 public enum ModelGradientCheck {
+    /// What one check found, over every scalar parameter of the model.
+    ///
+    /// `Codable` with snake-case keys (`max_rel_error`, `parameters_checked`, …), as
+    /// `vhrnn gradcheck --json` prints them.
     public struct Report: Codable, Sendable {
         /// The largest error after re-measurement (first-pass value where none was needed).
         public var maxRelativeError: Double
+        /// Parameters compared: those whose two-point stencil kept every ReLU on its side.
         public var parametersChecked: Int
+        /// Parameters skipped because a ReLU's input crossed zero within ±``step`` (the bound
+        /// is not differentiable there).
         public var parametersSkipped: Int
+        /// Resampling events of the analytic pass; 0 means the backward of the ancestor
+        /// gather was not exercised (use a FIVO criterion such as `.always`).
         public var resamplingEvents: Int
+        /// The parameter with ``maxRelativeError``, as `name[index]: analytic a, numeric n`
+        /// (the re-measured numeric value where there was one); empty when every error is 0.
         public var worstParameter: String
-        /// Parameters above the tolerance in the first pass, and how many of those the
-        /// re-measurement found in agreement.
+        /// Parameters above the tolerance in the first pass that were re-measured (once
+        /// ``maximumRemeasuredFailures`` have failed, the rest are counted as failures
+        /// without re-measuring them).
         public var remeasured: Int
+        /// How many of the ``remeasured`` parameters the re-measurement found in agreement.
         public var remeasuredAgreed: Int
         /// Parameters that disagree after re-measurement (the check fails if any).
         public var failures: Int
         /// The worst failure, or the re-measured parameter with the largest first-pass error.
         public var remeasureDetail: String
 
+        /// Whether every checked parameter agrees: ``failures`` is 0.
         public var passed: Bool { failures == 0 }
 
         enum CodingKeys: String, CodingKey {
@@ -44,8 +58,13 @@ public enum ModelGradientCheck {
         }
     }
 
+    /// The step h of the first pass's central difference (f(x + h) − f(x − h)) / 2h.
     public static let step = 1e-5
+    /// The floor of the relative error's denominator, max(|analytic|, |numeric|, 1e-2): a
+    /// gradient smaller than this is compared in absolute terms.
     public static let absoluteFloor = 1e-2
+    /// The largest relative error at which a parameter agrees without re-measurement (and at
+    /// which a re-measured value agrees outright).
     public static let tolerance = 1e-6
     /// A re-measured derivative whose estimated error exceeds this (relative) cannot vouch for
     /// an analytic value.
@@ -60,24 +79,39 @@ public enum ModelGradientCheck {
 
     /// What re-measuring one parameter found.
     public struct Remeasurement: Sendable, Equatable {
-        /// The four-point estimate at the step used, and that step.
+        /// The four-point estimate at the step used.
         public var numeric: Double
+        /// That step: the one of the ladder 1e-3 … 1e-5 whose estimate has the smallest
+        /// ``numericError``.
         public var step: Double
         /// Estimated error of `numeric`: truncation (from the next step size) plus rounding
         /// (the function's noise level through the stencil's weights).
         public var numericError: Double
         /// The bound's estimated rounding noise at this parameter.
         public var noise: Double
+        /// |analytic − numeric| / max(|analytic|, |numeric|, ``absoluteFloor``).
         public var relativeError: Double
+        /// Whether the analytic value is vouched for: `numericError` is at most
+        /// ``maximumNumericError`` relative, and the analytic value is within ``tolerance``
+        /// (relative) or within ``agreementFactor`` · `numericError` of `numeric`.
         public var agrees: Bool
     }
 
     /// Checks `configuration`'s bound on a small random batch.
+    ///
+    /// The model is initialised and every parameter moved off its initial value by up to ±0.3;
+    /// the checked function is Σ_b g_b · bound_b with random weights g_b, so every sequence's
+    /// gradient counts.
     /// - Parameters:
     ///   - configuration: keep it tiny (every parameter costs two filter passes).
     ///   - settings: FIVO with `.always` makes resampling happen at every step.
     ///   - lengths: the batch's sequence lengths (unequal ones exercise the masks).
+    ///   - seed: seeds everything random: the weights and their perturbation, the data, the
+    ///     g_b and the filter's pass seed.
     ///   - mutation: a deliberate defect in the backward pass (tests of the check itself).
+    /// - Returns: the ``Report``; the check passed when ``Report/passed``.
+    /// - Throws: ``ConfigurationError`` when `configuration` is invalid.
+    /// - Complexity: two filter passes per parameter, and about 50 more per re-measured one.
     public static func run(configuration: ModelConfiguration, settings: FilterSettings, lengths: [Int] = [4, 3],
                            seed: UInt64 = 1, mutation: GradientMutation? = nil) throws -> Report {
         var rng = SplitMix64(seed: seed)

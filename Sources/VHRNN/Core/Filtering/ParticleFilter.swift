@@ -1,9 +1,10 @@
 /// Runs a model's particle filter over a batch and computes ELBO, IWAE or FIVO
 /// (<doc:BoundsAndResampling>); with a tape it can then backpropagate the bound through time.
 ///
-/// The filter is ``SequentialMonteCarlo`` (the SMC work: noise, log weights, resampling,
-/// gathers and their backward) over ``VariationalParticleModel`` (the model's step, forward
-/// beside backward, in ``ModelArchitecture/stepForward(parameters:slab:slots:inputs:recur:rows:)``).
+/// The filter is the generic SMC core, `SequentialMonteCarlo` (the SMC work: noise, log
+/// weights, resampling, gathers and their backward), over `VariationalParticleModel` (the
+/// model's step, forward beside backward, composed of the model's components); see
+/// <doc:ModelStep>.
 ///
 /// Rows are laid out sequence-major: row `b·K + k` is particle k of sequence b. Each step
 /// runs the whole batch's B·K rows through every layer at once (GEMMs over all rows), with the
@@ -15,10 +16,15 @@
 /// seed), and the same seed gives the same noise to ELBO, IWAE and FIVO, and to a sequence
 /// whatever batch it is in.
 public final class ParticleFilter<S: KernelScalar> {
+    /// The model whose bound the filter computes; ``backward(boundGradients:)`` accumulates
+    /// into its parameters' gradients.
     public let model: SequenceModel<S>
     let stepModel: VariationalParticleModel<S>
     let smc: SequentialMonteCarlo<VariationalParticleModel<S>>
 
+    /// A filter for `model`. Allocates nothing yet: the first pass
+    /// (``run(batch:settings:seed:keepTape:replay:)``) allocates the buffers for its batch,
+    /// and later passes reuse them while they fit.
     public init(model: SequenceModel<S>) {
         self.model = model
         stepModel = VariationalParticleModel(model: model)

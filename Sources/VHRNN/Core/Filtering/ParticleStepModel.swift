@@ -9,7 +9,7 @@
 ///
 /// The filter, not the model, owns the randomness: for every sequence and step it draws
 /// `K · noiseWidth` standard normals (into ``noise(step:)``) and then K uniforms for its
-/// resampling, from that sequence's stream.
+/// resampling, from that sequence's stream (see docs: VHRNN.docc/ModelStep.md, The SMC core).
 protocol ParticleStepModel: AnyObject {
     associatedtype Scalar: KernelScalar
 

@@ -19,8 +19,11 @@ import Musl
 /// `ess:<fraction>` with the fraction in [0, 1], e.g. `ess:0.3`; ``description`` writes the
 /// same form, and `Codable` stores it as that one string.
 public enum ResamplingCriterion: Sendable, Equatable {
+    /// Never resample: the filter computes the IWAE bound.
     case never
+    /// Resample after every step (but a sequence's last).
     case always
+    /// Resample when ESS ≤ `fraction · K`; `fraction` in [0, 1] (0.5: ``default``).
     case essBelow(fraction: Double)
 
     /// FIVO's rule: resample when ESS ≤ K/2.
@@ -85,8 +88,11 @@ public enum ResamplingCriterion: Sendable, Equatable {
 extension ResamplingCriterion: CustomStringConvertible {
     /// A criterion spelt wrongly on the command line or in a stored configuration.
     public struct ParseError: Error, Equatable, CustomStringConvertible {
+        /// The text as given (before trimming).
         public var argument: String
+        /// What is wrong with it, e.g. `unknown criterion` or `'x' is not a number`.
         public var reason: String
+        /// One line naming the argument and the reason, and listing the accepted forms.
         public var description: String {
             "invalid resampling criterion '\(argument)': \(reason) "
                 + "(expected never, always, ess, or ess:<fraction> with the fraction in [0, 1], e.g. ess:0.3)"
@@ -153,6 +159,10 @@ extension ResamplingCriterion: Codable {
         }
     }
 
+    /// Encodes the criterion as one string, its ``description`` (`never`, `always`,
+    /// `ess:<fraction>`).
+    /// - Parameter encoder: the encoder to write to.
+    /// - Throws: what the encoder's single-value container throws.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

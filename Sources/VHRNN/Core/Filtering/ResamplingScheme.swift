@@ -24,8 +24,12 @@ import Musl
 /// The ancestors come out in ascending order for every scheme (each is an inverse CDF of
 /// ascending points). Particles are exchangeable, so the order does not change any bound.
 public enum ResamplingScheme: String, CaseIterable, Codable, Sendable {
+    /// K independent draws from the normalised weights (FIVO's scheme); K uniforms.
     case multinomial
+    /// One uniform u shared by all K strata, points (j + u)/K: each offspring count is
+    /// ⌊K·w_i⌋ or ⌈K·w_i⌉; one uniform.
     case systematic
+    /// One uniform in each stratum [j/K, (j+1)/K); K uniforms.
     case stratified
 
     /// How many U(0,1) draws one resampling of `particleCount` particles consumes: K for

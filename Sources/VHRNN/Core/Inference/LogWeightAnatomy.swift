@@ -9,36 +9,47 @@ import Darwin
 /// log q(z_t | x_t, h); IWAE and FIVO average the weights themselves (a log-sum-exp), so one
 /// particle with log weight −1e12 costs them nothing and the ELBO everything.
 ///
-/// One untaped-resampling pass (the ELBO's: no resampling) per sequence with a tape, the same
-/// noise as ``Evaluator`` (noise is keyed by the sequence index), so ``elbo`` equals the
-/// evaluator's ELBO. Per particle it keeps the three terms' sums; for the particles with the
-/// lowest log weights it finds the step whose log α is lowest and reports that step's terms,
-/// the smallest emission / prior / proposal sigma there (against the floor
+/// One taped ELBO pass (no resampling) per sequence, with the same noise as ``Evaluator``
+/// (noise is keyed by the sequence's index in the split), so ``elbo`` equals the evaluator's
+/// ELBO for the same seed and K. Per particle it keeps the three terms' sums; for the
+/// particles with the lowest log weights it finds the step whose log α is lowest and reports
+/// that step's terms, the smallest emission / prior / proposal sigma there (against the floor
 /// ``ModelConfiguration/sigmaMin``) and the largest standardised error of the frame under the
 /// emission, |x − μ| / σ, and of z under the prior.
 public struct LogWeightAnatomy: Sendable, Equatable {
     /// One particle's trajectory, and the step that cost it most.
     public struct Particle: Sendable, Equatable {
+        /// The sequence's index in the split.
         public var sequence: Int
+        /// The particle's index k in [0, K) within its sequence.
         public var particle: Int
         /// Σ_t log α_t.
         public var logWeight: Double
-        /// Σ_t of each term (logWeight = logPrior + logLikelihood − logProposal).
+        /// Σ_t log p(z_t | h_{t-1}) (logWeight = logPrior + logLikelihood − logProposal).
         public var logPrior: Double
+        /// Σ_t log p(x_t | z_t, h_{t-1}).
         public var logLikelihood: Double
+        /// Σ_t log q(z_t | x_t, h_{t-1}).
         public var logProposal: Double
-        /// The step (0-based) with the lowest log α, and its terms.
+        /// The step (0-based) with the lowest log α_t.
         public var worstStep: Int
+        /// log p(z_t | h_{t-1}) at ``worstStep``.
         public var worstLogPrior: Double
+        /// log p(x_t | z_t, h_{t-1}) at ``worstStep``.
         public var worstLogLikelihood: Double
+        /// log q(z_t | x_t, h_{t-1}) at ``worstStep``.
         public var worstLogProposal: Double
-        /// At the worst step: the smallest sigma of each distribution.
+        /// At the worst step: the smallest emission sigma over the D dimensions (NaN for a
+        /// Bernoulli emission, which has none).
         public var emissionSigma: Double
+        /// At the worst step: the smallest prior sigma over the Z dimensions.
         public var priorSigma: Double
+        /// At the worst step: the smallest proposal sigma over the Z dimensions.
         public var proposalSigma: Double
-        /// At the worst step: max_d |x_d − μ_d| / σ_d (Gaussian emission; 0 for Bernoulli) and
-        /// max_j |z_j − μ_j| / σ_j under the prior.
+        /// At the worst step: max_d |x_d − μ_d| / σ_d of the frame under the emission
+        /// (Gaussian emission; 0 for Bernoulli).
         public var emissionError: Double
+        /// At the worst step: max_j |z_j − μ_j| / σ_j of the particle's z under the prior.
         public var priorError: Double
 
         /// The term that sank the worst step: the one furthest below zero of log p(x|·),
@@ -49,12 +60,17 @@ public struct LogWeightAnatomy: Sendable, Equatable {
         }
     }
 
+    /// Sequences in the split.
     public var sequences: Int
+    /// K, the particles per sequence.
     public var particles: Int
+    /// Σ T: the split's total number of steps, the divisor of every per-step value.
     public var steps: Int
     /// The ELBO per step: Σ over sequences of the mean particle log weight, / steps.
     public var elbo: Double
-    /// Its Monte Carlo standard error per step (``ELBOSpread``).
+    /// Its Monte Carlo standard error per step: sqrt(Σ_s var_k(W_s) / K) / Σ T, with var_k the
+    /// sample variance of sequence s's K particle log weights W_s (as
+    /// ``SplitEvaluation/elboStandardError``).
     public var elboStandardError: Double
     /// The ELBO per step without the lowest 0.1% of all particle log weights (at least one):
     /// how much of the estimate a handful of particles carry.
@@ -65,14 +81,29 @@ public struct LogWeightAnatomy: Sendable, Equatable {
     public var sigmaMin: Double
     /// The particles with the lowest log weights, lowest first.
     public var worst: [Particle]
-    /// Particle-steps whose emission / prior / proposal sigma is at the floor (any dimension),
-    /// out of ``particleSteps``.
+    /// Particle-steps whose emission sigma is at the floor (within a relative 1e-6 of
+    /// ``sigmaMin``) in any dimension, out of ``particleSteps``; 0 for a Bernoulli emission.
     public var emissionSigmaAtFloor: Int
+    /// Particle-steps whose prior sigma is at the floor in any dimension, out of
+    /// ``particleSteps``.
     public var priorSigmaAtFloor: Int
+    /// Particle-steps whose proposal sigma is at the floor in any dimension, out of
+    /// ``particleSteps``.
     public var proposalSigmaAtFloor: Int
+    /// K · Σ T: every particle at every step of every sequence.
     public var particleSteps: Int
 
-    /// - Parameter keep: how many of the lowest particles to describe.
+    /// Runs the ELBO's filter over every sequence of `split` and dissects its log weights.
+    /// - Parameters:
+    ///   - model: the model to examine.
+    ///   - split: the sequences (at least one).
+    ///   - particles: K (at least 1).
+    ///   - seed: the noise seed; with the same seed and K, ``elbo`` is ``Evaluator``'s ELBO.
+    ///   - keep: how many of the lowest particles to describe.
+    /// - Returns: the anatomy, with ``worst`` holding at most `keep` particles.
+    /// - Throws: ``BatchError`` when a sequence is empty or has non-finite values.
+    /// - Complexity: one taped pass per sequence, plus one per sequence among the `keep`
+    ///   lowest particles.
     @_specialize(where S == Float)
     public static func compute<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, particles: Int,
                                                 seed: UInt64 = 0, keep: Int = 10) throws -> LogWeightAnatomy {

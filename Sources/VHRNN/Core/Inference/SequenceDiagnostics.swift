@@ -11,7 +11,7 @@ import Musl
 /// its mean predicts the frame.
 ///
 /// Computed from one taped particle-filter pass over the sequence. Per step t (1-based in
-/// ``csv()``, as DESIGN §1 numbers steps) and per particle k:
+/// ``csv()``, as <doc:ModelArchitecture#Notation> numbers steps) and per particle k:
 ///
 /// - `kl`: KL(q(z_t | x_t, h_{t-1}) ‖ p(z_t | h_{t-1})), summed over the Z latent dimensions,
 ///   from the proposal's and prior's means and scales (C kernel `gaussian_kl_forward`).
@@ -34,22 +34,35 @@ import Musl
 ///   log q(z_t|x_t,h); for any K its sum over the steps is the filter's log Ẑ (IWAE/FIVO),
 ///   so the column shows where in the sequence the bound is won or lost.
 public struct SequenceDiagnostics: Sendable, Equatable {
+    /// Per step: the KL divergence of the proposal from the prior, summed over the Z
+    /// dimensions and weighted over particles (NaN where no particle has weight).
     public var kl: [Double]
+    /// Per step: the emission's predicted log-variance averaged over the D dimensions (see the
+    /// type's discussion for Bernoulli), weighted over particles.
     public var logVariance: [Double]
+    /// Per step: ‖E[x_t | z_t, h_{t-1}] − x_t‖₂ against the raw frame, weighted over
+    /// particles.
     public var l2Distance: [Double]
+    /// Per step: the log-evidence increment log Σ_k w̄_{t-1}^k α_t^k; the steps sum to
+    /// ``bound`` for IWAE and FIVO.
     public var logAlpha: [Double]
     /// The filter's bound for the whole sequence (log Ẑ; the ELBO for `.elbo`).
     public var bound: Double
 
+    /// T: the number of steps (the length of every per-step array).
     public var steps: Int { kl.count }
 
     /// Runs the filter over one sequence and reads the diagnostics from its tape.
     /// - Parameters:
+    ///   - model: the model to diagnose.
     ///   - frames: flat `(T, D)` raw frames (T >= 1): the emission's targets.
     ///   - inputOffset: subtracted from the frames for phi_x (binary data: `trainFrameMean`).
-    ///   - particles: K (default 1: a plain posterior pass).
+    ///   - particles: K (default 1: a plain posterior pass); ignored when `settings` is given.
+    ///   - seed: the filter's pass seed (the sequence's noise key is 0).
     ///   - settings: overrides the filter settings (default FIVO with K particles).
+    /// - Returns: the per-step diagnostics and the bound.
     /// - Throws: ``BatchError`` when the frames have non-finite values.
+    /// - Complexity: one taped filter pass over the sequence.
     public static func compute<S: KernelScalar>(
         model: SequenceModel<S>, frames: [Double], inputOffset: [Double]? = nil, particles: Int = 1,
         seed: UInt64 = 0, settings: FilterSettings? = nil

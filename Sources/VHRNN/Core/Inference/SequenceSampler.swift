@@ -7,8 +7,8 @@ import Darwin
 import Musl
 #endif
 
-/// Generates sequences from a model's generative process (DESIGN §1–3), from scratch or as
-/// the continuation of an observed prefix.
+/// Generates sequences from a model's generative process (<doc:ModelArchitecture>), from
+/// scratch or as the continuation of an observed prefix.
 ///
 /// One generation step for every row (sample) at once, through the same kernels as the filter:
 ///
@@ -28,23 +28,33 @@ import Musl
 /// deterministic function of (parameters, seed, row), sample i is the same whether 1 or 100
 /// samples are drawn beside it, and `.mean` sees the same latent path as `.sample`.
 ///
-/// Buffers are allocated once per sample count (see ``SamplerWorkspace``) and reused; the time
-/// loop allocates nothing.
+/// Buffers are allocated once per sample count (in one workspace, `SamplerWorkspace`) and
+/// reused; the time loop allocates nothing.
 public final class SequenceSampler<S: KernelScalar> {
+    /// The model whose generative process is sampled; its parameters are only read.
     public let model: SequenceModel<S>
     var workspace: SamplerWorkspace<S>?
     /// Created on first use by a continuation, then reused with its buffers.
     private var filter: ParticleFilter<S>?
 
+    /// A sampler for `model`. Allocates nothing yet: buffers come with the first call for a
+    /// given sample count.
     public init(model: SequenceModel<S>) { self.model = model }
 
     /// Draws `count` sequences of `steps` frames from the prior.
     /// - Parameters:
+    ///   - count: the number of sequences, all generated at once as rows (at least 1).
+    ///   - steps: frames per sequence (0 gives empty sequences).
+    ///   - seed: row i's noise stream is derived from `seed` and i, so a sample does not
+    ///     depend on how many are drawn beside it.
     ///   - output: write (and feed back) emission draws or emission means.
     ///   - inputOffset: subtracted from each generated frame before phi_x reads it. For binary
     ///     data pass the dataset's `trainFrameMean`: the model was trained on mean-centred
-    ///     inputs (DESIGN §2) and scores the raw 0/1 frames, which is what comes out here.
+    ///     inputs (<doc:ModelArchitecture#Data-inputs-and-targets>) and scores the raw 0/1
+    ///     frames, which is what comes out here.
     /// - Returns: `count` arrays, each a flat `(steps, D)` sequence.
+    /// - Complexity: O(count · steps) model steps; the workspace is reallocated only when
+    ///   `count` differs from the previous call's.
     public func sample(count: Int, steps: Int, seed: UInt64, output: EmissionOutput = .sample,
                        inputOffset: [Double]? = nil) -> [[Double]] {
         precondition(count >= 1, "sample at least one sequence")
@@ -74,9 +84,15 @@ public final class SequenceSampler<S: KernelScalar> {
     ///     `prefix - inputOffset`, the same centring the generated frames get.
     ///   - steps: frames to generate after the prefix.
     ///   - count: number of continuations.
+    ///   - seed: derives three independent streams: the filter's pass seed, the generation's row
+    ///     streams and the draw of the particles to continue from.
     ///   - particles: K for the filter (ignored when `filterSettings` is given).
     ///   - filterSettings: bound, K, criterion and scheme of the filter (default FIVO with K
     ///     particles, ESS criterion, multinomial).
+    ///   - output: write (and feed back) emission draws or emission means.
+    ///   - inputOffset: subtracted from the prefix and from each generated frame before phi_x
+    ///     reads it (binary data: the dataset's `trainFrameMean`, as for
+    ///     ``sample(count:steps:seed:output:inputOffset:)``).
     /// - Returns: `count` arrays, each a flat `(steps, D)` continuation (the prefix is not
     ///   repeated).
     /// - Throws: ``BatchError`` when the prefix has non-finite values.

@@ -21,7 +21,8 @@ struct DenseLayer: Sendable {
 /// An MLP as FIVO builds it: ReLU hidden layers, linear output layer (no final activation).
 ///
 /// With `hyperScaled`, every layer's output is modulated per row by a scale and a shift from
-/// the emission hyper network omega: `s ∘ (V v) + r + b` (DESIGN §3).
+/// the emission hyper network omega: `s ∘ (V v) + r + b` (see docs:
+/// VHRNN.docc/ModelArchitecture.md, The emission and omega).
 struct DenseStack: Sendable {
     var name: String
     var layers: [DenseLayer]

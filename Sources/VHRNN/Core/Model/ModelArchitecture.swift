@@ -1,4 +1,5 @@
-/// The components of a VRNN or VHRNN and where their parameters live (DESIGN §2–3).
+/// The components of a VRNN or VHRNN and where their parameters live (see docs:
+/// VHRNN.docc/ModelArchitecture.md; the step they compose: VHRNN.docc/ModelStep.md).
 ///
 ///     phi_x     D -> fc -> E                      data encoder
 ///     phi_z     Z -> fc -> E                      latent encoder
@@ -23,7 +24,8 @@ struct ModelArchitecture: Sendable {
     let recurrence: Recurrence
 
     /// - Parameter outputBias: initial emission output bias (Bernoulli: logit of the clipped
-    ///   training-frame mean; DESIGN §2). Nil: zeros.
+    ///   training-frame mean; see docs: VHRNN.docc/ModelArchitecture.md, Initialisation). Nil:
+    ///   zeros.
     init(_ c: ModelConfiguration, outputBias: [Double]? = nil) throws {
         try c.validate()
         configuration = c
@@ -50,7 +52,8 @@ struct ModelArchitecture: Sendable {
                                   layout: &layout)
             thetaHead = DenseStack(name: "theta_head", inputDims: [c.hyperDim], hidden: [],
                                   outputHeads: [rnn.hyperWidth], layout: &layout)
-            // Start as the VRNN cell: zero weights, scales 1, generated biases 0 (DESIGN §3).
+            // Start as the VRNN cell: zero weights, scales 1, generated biases 0 (see docs:
+            // VHRNN.docc/ModelArchitecture.md, Initialisation).
             let g = rnn.gateWidth
             layout.setInitializer("theta_head.layer0.weight", .zeros)
             layout.setInitializer("theta_head.layer0.bias",
@@ -86,7 +89,8 @@ struct ModelArchitecture: Sendable {
     }
 
     /// Parameters as the paper counts them: FIVO also builds a reverse LSTM over the encoded
-    /// data (input E, hidden H) that the filtering proposal never uses (DESIGN §2).
+    /// data (input E, hidden H) that the filtering proposal never uses (see docs:
+    /// VHRNN.docc/ModelArchitecture.md, Parameter counts).
     var paperParameterCount: Int {
         let g = configuration.cell.gateCount, h = configuration.hiddenDim, e = configuration.encodedDim
         return layout.count + g * h * (e + h) + g * h

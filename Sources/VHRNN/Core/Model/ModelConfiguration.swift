@@ -1,11 +1,21 @@
 /// Which sequence model: the VRNN baseline or the VHRNN with its two hyper networks.
 public enum ModelKind: String, Codable, Sendable, CaseIterable {
-    case vrnn, vhrnn
+    /// The VRNN baseline: fixed weights in the recurrence g and the emission.
+    case vrnn
+    /// The VHRNN: the VRNN plus the recurrent hyper network theta (with its head), which
+    /// scales g's gates per step and particle, and the hyper network omega, which scales and
+    /// shifts every emission layer.
+    case vhrnn
 }
 
 /// The recurrent cell of the primary recurrence g (and of theta in a VHRNN).
 public enum CellKind: String, Codable, Sendable, CaseIterable {
-    case lstm, gru
+    /// An LSTM: gates i, j, f, o (TensorFlow's `LSTMCell` order, forget bias +1 at run time)
+    /// and a cell state c beside h.
+    case lstm
+    /// A GRU: gates r, u, n with the reset gate applied to U h (the cuDNN / PyTorch form);
+    /// its state is h alone.
+    case gru
     /// Gates per hidden unit: LSTM i, j, f, o; GRU r, u, n.
     var gateCount: Int { self == .lstm ? 4 : 3 }
 }
@@ -49,27 +59,50 @@ public enum StepSemantics: String, Codable, Sendable, CaseIterable {
 
 /// Every size and choice that defines a model's parameters and computation.
 ///
-/// Names map to DESIGN §1–3: `latentDim` Z, `hiddenDim` H, `hyperDim` Hh, `encodedDim` E,
-/// `fcWidths` the hidden layers of every MLP (phi_x, phi_z, prior, proposal, emission),
-/// `omegaHidden` the emission hyper network's hidden width.
+/// Names map to the symbols of <doc:ModelArchitecture#Notation>: `latentDim` Z, `hiddenDim` H,
+/// `hyperDim` Hh, `encodedDim` E, `fcWidths` the hidden layers of every MLP (phi_x, phi_z,
+/// prior, proposal, emission), `omegaHidden` the emission hyper network's hidden width.
+///
+/// The configuration fixes the parameter layout (``SequenceModel/parameters``) and is stored in
+/// every checkpoint; ``validate()`` checks it before anything of its size is allocated.
 public struct ModelConfiguration: Codable, Sendable, Equatable {
+    /// VRNN or VHRNN; a VHRNN adds the tensors of theta, theta_head and omega.
     public var model: ModelKind
+    /// The cell of the primary recurrence g and, in a VHRNN, of theta.
     public var cell: CellKind
+    /// D: values per frame. The width of phi_x's input and of the emission's output (D logits,
+    /// or D means and D raw scales).
     public var dataDim: Int
+    /// The emission distribution: Bernoulli (binary frames) or diagonal Gaussian.
     public var emission: EmissionKind
+    /// Z: the size of the latent z_t, of each of the prior's and the proposal's two heads
+    /// (mean, raw scale) and of phi_z's input; also the standard normals a particle draws per
+    /// step.
     public var latentDim: Int
+    /// H: the state size of g (h_t, and c_t for an LSTM), read by the prior, the proposal and
+    /// the emission.
     public var hiddenDim: Int
+    /// Hh: the state size of theta, the recurrent hyper network (VHRNN only; a VRNN ignores it).
     public var hyperDim: Int
+    /// E: the output width of both encoders, phi_x and phi_z; g reads their concatenation (2E).
     public var encodedDim: Int
+    /// The hidden-layer widths shared by every MLP (phi_x, phi_z, prior, proposal, emission),
+    /// input side first; empty makes each a single linear layer. At most ``maximumFCLayers``.
     public var fcWidths: [Int]
+    /// The hidden width of omega, the emission hyper network (VHRNN only); the paper's Table 2
+    /// "Hyper size" as read in <doc:ModelArchitecture#Parameter-counts>.
     public var omegaHidden: Int
+    /// What theta and omega read: u_t = [z_t, h_{t-1}], z_t or h_{t-1} (VHRNN only).
     public var hyperInput: HyperInput
-    /// Floor on every predicted standard deviation (FIVO's sigma_min).
+    /// The default ``sigmaMin``: 1e-5, where FIVO uses 0 (FIVO's sigma_min).
     ///
-    /// Our choice: 1e-5 by default where FIVO uses 0. With no floor, softplus(raw + 0.5)
-    /// underflows to exactly 0 for raw ≲ −745 (double) or −104 (float) — which large-magnitude
-    /// data reach in the first steps — and the log densities become −inf or NaN.
+    /// Our choice. With no floor, softplus(raw + 0.5) underflows to exactly 0 for raw ≲ −745
+    /// (double) or −104 (float) — which large-magnitude data reach in the first steps — and the
+    /// log densities become −inf or NaN.
     public static let defaultSigmaMin = 1e-5
+    /// Floor on every predicted standard deviation: the prior's, the proposal's and a Gaussian
+    /// emission's scales are max(softplus(raw + 0.5), sigmaMin). Finite and ≥ 0; models
+    /// imported from FIVO checkpoints use FIVO's 0.
     public var sigmaMin: Double
     /// The first step's state and the proposal's input (see ``StepSemantics``). Configurations
     /// stored before this field existed decode as `.standard`, the semantics they were run with.
@@ -102,6 +135,13 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case hyperInput, sigmaMin, semantics
     }
 
+    /// Decodes a configuration as stored in a checkpoint's `config.json`. Every field is
+    /// required except ``semantics``, which checkpoints written before it existed lack: they
+    /// decode as ``StepSemantics/standard``, the semantics they were trained with.
+    ///
+    /// Decoding does not validate; call ``validate()`` (building a model does).
+    /// - Parameter decoder: the decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(ModelKind.self, forKey: .model)
@@ -121,6 +161,11 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     }
 
     /// Checks every size; the message names the offending field.
+    ///
+    /// Every width must be positive (``hyperDim`` and ``omegaHidden`` only in a VHRNN) and at
+    /// most 2^16, there may be at most ``maximumFCLayers`` fc layers, and ``sigmaMin`` must be
+    /// finite and ≥ 0.
+    /// - Throws: ``ConfigurationError`` naming the first offending field.
     public func validate() throws {
         func positive(_ value: Int, _ name: String) throws {
             guard value > 0 else { throw ConfigurationError(field: name, message: "must be positive, got \(value)") }
@@ -169,8 +214,13 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
 
 /// A configuration value is invalid; names the field.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The offending field as ``ModelConfiguration`` spells it (`latentDim`, `fcWidths[1]`),
+    /// or `outputBias` (a bias of the wrong length) or `sizes` (too many parameters in all).
     public var field: String
+    /// What is wrong with it, e.g. `must be positive, got 0`.
     public var message: String
+    /// `invalid model configuration: <field> <message>`, each part shortened to an excerpt if
+    /// it is very long.
     public var description: String {
         "invalid model configuration: \(DataFileError.excerpt(field, limit: 100)) \(DataFileError.excerpt(message, limit: 500))"
     }

@@ -1,7 +1,7 @@
 /// One step of the model for every particle row at once, forward beside backward, composed of
 /// the components (``Prior``, ``Proposal``, phi_z, ``Emission``, ``Recurrence``). The filter
 /// around it does only the SMC work (noise, log weights, resampling, gathers); the sampler and
-/// the initial state reuse the same component forwards.
+/// the initial state reuse the same component forwards (see docs: VHRNN.docc/ModelStep.md).
 ///
 /// Forward of step t (every pointer `(rows, ·)`; slots of ``StepSlots``):
 ///

@@ -2,6 +2,8 @@
 public enum ParameterInitializer: Codable, Sendable, Equatable {
     /// Uniform in [-limit, limit] (Glorot: limit = sqrt(6 / (fanIn + fanOut))).
     case uniform(limit: Double)
+    /// Every element 0 (biases, and the hyper heads' weights, so that an untrained VHRNN
+    /// computes the VRNN).
     case zeros
     /// Every element set to a value (hyper heads start at scale 1).
     case constant(Double)
@@ -21,13 +23,18 @@ public struct ParameterTensor: Codable, Sendable, Equatable {
     public var shape: [Int]
     /// Offset of the first element in the arena.
     public var offset: Int
+    /// How ``ParameterStore/init(layout:generator:)`` fills the tensor.
     public var initializer: ParameterInitializer
+    /// Number of scalars: the product of ``shape``.
     public var count: Int { shape.reduce(1, *) }
 }
 
 /// The single source of truth for where every parameter lives in the flat arenas (values,
 /// gradients, Adam moments): tensors are appended in construction order and addressed by offset.
 public struct ParameterLayout: Codable, Sendable, Equatable {
+    /// Every tensor in arena order: phi_x, phi_z, prior, proposal, emission, rnn, then (VHRNN)
+    /// theta, theta_head, omega. Contiguous: each starts where the previous one ends. The
+    /// order and names are the checkpoint format.
     public private(set) var tensors: [ParameterTensor] = []
     /// Total number of scalars.
     public private(set) var count = 0

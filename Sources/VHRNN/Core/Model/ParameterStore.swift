@@ -4,6 +4,7 @@
 /// Zeroing the gradients is one fill, an optimiser step one C loop, a checkpoint one write per
 /// arena. Allocated once; freed in `deinit`.
 public final class ParameterStore<Scalar: KernelScalar> {
+    /// Where each named tensor lives in the four arenas (the same offsets in each).
     public let layout: ParameterLayout
     let values: UnsafeMutablePointer<Scalar>
     let gradients: UnsafeMutablePointer<Scalar>
@@ -44,6 +45,7 @@ public final class ParameterStore<Scalar: KernelScalar> {
         secondMoment.deallocate()
     }
 
+    /// Scalars per arena: the layout's total, ``ParameterLayout/count``.
     public var count: Int { layout.count }
 
     /// All parameter values, in layout order (a copy).

@@ -1,15 +1,21 @@
 /// A VRNN or VHRNN with its parameters: the object users build, train, evaluate and save.
 public final class SequenceModel<Scalar: KernelScalar> {
+    /// The sizes and choices the model was built from (validated); fixed for its lifetime.
     public let configuration: ModelConfiguration
     let architecture: ModelArchitecture
     /// Values, gradients and Adam moments in flat arenas.
     public let parameters: ParameterStore<Scalar>
 
-    /// A freshly initialised model (DESIGN §2–3: Glorot-uniform weights, zero biases, hyper
-    /// heads at scale 1 / bias 0).
+    /// A freshly initialised model (<doc:ModelArchitecture#Initialisation>: Glorot-uniform
+    /// weights, zero biases, hyper heads at scale 1 / bias 0).
     /// - Parameters:
-    ///   - outputBias: the emission's initial output bias, e.g. ``bernoulliOutputBias(frameMean:)``.
+    ///   - configuration: the sizes and choices; validated here.
+    ///   - outputBias: the emission's initial output bias, e.g. ``bernoulliOutputBias(frameMean:)``
+    ///     (D values; nil: zeros).
     ///   - generator: draws the initial weights.
+    /// - Throws: ``ConfigurationError`` when the configuration is invalid
+    ///   (``ModelConfiguration/validate()``), `outputBias` does not have D values, or the model
+    ///   would have more than ``maximumParameterCount`` parameters.
     public convenience init(configuration: ModelConfiguration, outputBias: [Double]? = nil,
                 generator: inout some RandomNumberGenerator) throws {
         try self.init(architecture: ModelArchitecture(configuration, outputBias: outputBias), generator: &generator)
@@ -30,7 +36,8 @@ public final class SequenceModel<Scalar: KernelScalar> {
     /// Trainable parameters.
     public var parameterCount: Int { parameters.count }
 
-    /// The paper's count: trainable plus FIVO's unused reverse LSTM (DESIGN §2).
+    /// The paper's count: trainable plus FIVO's unused reverse LSTM
+    /// (<doc:ModelArchitecture#Parameter-counts>).
     public var paperParameterCount: Int { architecture.paperParameterCount }
 
     /// Forward matrix-multiply FLOPs per particle-step and per sequence-step (phi_x).

@@ -2,8 +2,11 @@
 /// and written by bound: code that handles bounds iterates `BoundKind.allCases` and uses the
 /// subscript, so a new bound is a new field here and nothing else.
 public protocol PerBoundValues {
+    /// The ``BoundKind/elbo`` value, or nil when it was not computed.
     var elbo: Double? { get set }
+    /// The ``BoundKind/iwae`` value, or nil when it was not computed.
     var iwae: Double? { get set }
+    /// The ``BoundKind/fivo`` value, or nil when it was not computed.
     var fivo: Double? { get set }
 }
 
