@@ -44,7 +44,7 @@ run: deps
 bench: deps
 	$(OPENMP_ENV) $(SWIFT) run -c release $(OPENMP_BUILD) bench $(ARGS)
 
-test: deps test-openmp test-dispatch example
+test: deps test-openmp test-dispatch example docs
 
 test-openmp:
 	$(OPENMP_ENV) $(SWIFT) test $(TEST_FLAGS) $(OPENMP_BUILD)
