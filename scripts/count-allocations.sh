@@ -5,7 +5,7 @@
 # Usage: scripts/count-allocations.sh   (after `swift build -c release --product vhrnn`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=.build/release/vhrnn
+bin=${VHRNN:-.build/release/vhrnn}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/count.c" <<'C'
