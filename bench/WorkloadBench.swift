@@ -295,18 +295,21 @@ func runInChild(_ spec: WorkloadSpec, timingFlag: String, threads: Int?) -> Work
 func workloadHeader() -> String {
     pad("task", 6) + pad("cfg", 19) + pad("B", 3, right: true) + pad("K", 6, right: true) + pad("T", 5, right: true)
         + pad("ms/iter", 10, right: true) + pad("seq/s", 9, right: true) + pad("particle-steps/s", 18, right: true)
-        + pad("GFLOP/s", 9, right: true) + pad("% peak", 8, right: true) + pad("thr", 5, right: true)
+        + pad("GFLOP/s", 9, right: true) + pad("% peak", 8, right: true) + pad("% attain", 10, right: true)
+        + pad("thr", 5, right: true)
         + pad("RSS MB", 8, right: true) + pad("work MB", 9, right: true)
 }
 
-func workloadLine(_ r: WorkloadResult) -> String {
+/// One row; `attainable` (GFLOP/s of the run's square SGEMM) adds the "% attain" column.
+func workloadLine(_ r: WorkloadResult, attainable: Double? = nil) -> String {
     let head = pad(r.task, 6) + pad(r.cfg, 19) + pad("\(r.B)", 3, right: true) + pad("\(r.K)", 6, right: true)
         + pad("\(r.T)", 5, right: true)
     if let e = r.error { return head + "  FAILED: \(e)" }
     let spread = (r.max_s - r.min_s) / r.median_s > 0.10 ? "~" : " "
     return head + pad(fmt(r.median_s * 1e3, 2) + spread, 10, right: true) + pad(fmt(r.seq_per_s, 1), 9, right: true)
         + pad(String(format: "%.0f", r.particle_steps_per_s), 18, right: true) + pad(fmt(r.gflops, 2), 9, right: true)
-        + pad(fmt(100 * r.peak_frac, 2), 8, right: true) + pad("\(r.threads)", 5, right: true)
+        + pad(fmt(100 * r.peak_frac, 2), 8, right: true)
+        + pad(attainable.map { fmt(100 * r.gflops / $0, 1) } ?? "-", 10, right: true) + pad("\(r.threads)", 5, right: true)
         + pad(fmt(r.peak_rss_mb, 1), 8, right: true) + pad(fmt(r.workspace_mb, 2), 9, right: true)
 }
 

@@ -173,6 +173,10 @@ peak.printSummary()
 print("load:     \(loadBefore.map { fmt($0, 2) }.joined(separator: " ")) (1/5/15 min) — cores may be shared; "
       + "treat differences under ~10% as noise")
 
+// The ceiling the workload rows are measured against, in this run (AttainableRate.swift).
+let attainable = workloads.isEmpty && sweeps.isEmpty ? nil : AttainableRate.measure(quick: options.quick)
+attainable?.printSummary(peak: peak)
+
 // ---- 1. workloads ----------------------------------------------------------------------------
 
 let childTiming = options.quick ? "quick" : "full"
@@ -198,10 +202,11 @@ if !workloads.isEmpty {
     for spec in workloads {
         let r = runInChild(spec, timingFlag: childTiming, threads: options.threads)
         workloadResults.append(r)
-        print(workloadLine(r))
+        print(workloadLine(r, attainable: attainable?.squareGFlops))
         fflush(stdout)
     }
-    print("~ = max − min of the repeats > 10% of the median (shared cores?)")
+    print("~ = max − min of the repeats > 10% of the median (shared cores?); "
+          + "% attain = GFLOP/s / the square SGEMM's rate above")
     print("")
     print("flops per iteration (F_particle + F_sequence per step):")
     var seen = Set<String>()
@@ -244,6 +249,18 @@ if !kernels.isEmpty {
     kernelOutput = runKernelBench(kernels, quick: options.quick)
 }
 
+// ---- load check ------------------------------------------------------------------------------
+
+// Trusted when nothing else ran: the 1-minute load was at most 1 before the run and at most the
+// bench's own threads + 1 after it (the 1-minute average decays slowly, so a busy minute before
+// the run still shows). Ratios from an untrusted run are refused by scripts/compare-with-peer.sh.
+let loadAfter = loadAverage()
+let ownThreads = Double(max(Int(vh_thread_count()), Int(vh_blas_thread_count())))
+let loadTrusted = loadBefore[0] <= 1.0 && loadAfter[0] <= ownThreads + 1.0
+print("")
+print("load check: 1-min load \(fmt(loadBefore[0], 2)) before, \(fmt(loadAfter[0], 2)) after — "
+      + (loadTrusted ? "quiet enough to trust" : "TOO HIGH: other work shared the cores; do not report these figures"))
+
 // ---- JSON ------------------------------------------------------------------------------------
 
 struct MachineInfo: Codable {
@@ -254,6 +271,8 @@ struct MachineInfo: Codable {
     var backend: String
     var loadavg_before: [Double]
     var loadavg_after: [Double]
+    /// The load check above: false when other work shared the cores.
+    var load_trusted: Bool
     var kernel: String
 }
 
@@ -261,6 +280,8 @@ struct BenchDocument: Codable {
     var date: String
     var machine: MachineInfo
     var peak: MachinePeak
+    /// The rates measured in this run that the rows are compared with (nil: no workload rows).
+    var attainable: AttainableRate?
     var flop_formula: String
     var workload_timing: WorkloadTiming?
     var results: [WorkloadResult]
@@ -278,8 +299,8 @@ if let path = options.jsonPath {
         machine: MachineInfo(cpu: peak.cpu, logical_cpus: ProcessInfo.processInfo.activeProcessorCount,
                              threads: Int(vh_thread_count()), blas_threads: Int(vh_blas_thread_count()),
                              backend: String(cString: vh_parallel_backend()), loadavg_before: loadBefore,
-                             loadavg_after: loadAverage(), kernel: release),
-        peak: peak,
+                             loadavg_after: loadAfter, load_trusted: loadTrusted, kernel: release),
+        peak: peak, attainable: attainable,
         flop_formula: "forward = T*B*(K*F_particle + F_sequence) with 2*in*out per linear layer per row; train = 3*forward",
         workload_timing: workloads.isEmpty ? nil : timingNamed(childTiming),
         results: workloadResults, scaling: scalingResults,

@@ -14,6 +14,7 @@
 #   PEER_ONLY    comma-separated peer configurations (bench.py --only), e.g. jsb-vrnn32
 #   SKIP_PEER=1  reuse $OUT/peer.json from an earlier run
 #   BENCH_ARGS   extra arguments for our bench (e.g. --quick)
+#   FORCE=1      print ratios even when the load check failed (the bench's, or load > 3 after the peer)
 #   OMP_WAIT_POLICY  unset by default (each runtime's own default: OpenMP threads spin while
 #                idle). Set OMP_WAIT_POLICY=PASSIVE (exported to both sides) when the cores are
 #                busy with other work: PyTorch's spinning threads then collapse (here, at load ~7,
@@ -57,4 +58,14 @@ if [ "${SKIP_PEER:-0}" != 1 ]; then
 fi
 
 echo "== side by side =="
+# Ratios only from a quiet run: the bench's load check (load_trusted in ours.json) must pass,
+# and the load now (after the peer ran) must still be low, unless FORCE=1.
+trusted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["machine"].get("load_trusted", False))' "$OUT/ours.json")
+load_now=$(cut -d' ' -f1 /proc/loadavg)
+if { [ "$trusted" != "True" ] || python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 3.0 else 1)' "$load_now"; } \
+   && [ "${FORCE:-0}" != "1" ]; then
+  echo "refusing to print ratios: the machine was not quiet (bench load check: $trusted; 1-min load now $load_now)." >&2
+  echo "Stop other work and rerun, or set FORCE=1 to print them anyway (and say so wherever they are used)." >&2
+  exit 3
+fi
 python3 "$REPO/scripts/join_peer_results.py" "$OUT/ours.json" "$OUT/peer.json" | tee "$OUT/ratio.md"
