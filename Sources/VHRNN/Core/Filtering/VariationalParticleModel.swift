@@ -43,6 +43,18 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
             a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: raw, input0: UnsafePointer(w.targets),
                            input1: nil, modulation: [], rows: T * B)
         }
+        // The particle-independent parts of the proposal's first layer and of g's input
+        // projection: phi_x(x) times its weight columns, for every (step, sequence) row at once.
+        if let slot = w.proposalProjection {
+            let layer = a.proposal.network.layers[0], h = layer.inputDims[0]
+            S.linearForward(w.sequenceTape.at(slot), UnsafePointer(w.sequenceTape.at(proposalInputSlots(w).outputs[0])),
+                            p + layer.weight + h, nil, n: T * B, inDim: layer.inputDims[1], outDim: layer.outDim,
+                            wStride: layer.inDim, accumulate: false)
+        }
+        let cell = a.recurrence.cell
+        S.linearForward(w.sequenceTape.at(w.recurrenceProjection), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0])),
+                        p + cell.inputWeight, nil, n: T * B, inDim: cell.inputDims[0], outDim: cell.gateWidth,
+                        wStride: cell.inDim, accumulate: false)
         if let initial = w.initialState {
             // FIVO's h'_0 (and hyper state), the same for every row, into what step 0 reads.
             initial.forward(architecture: a, parameters: p, n: N, into: stateInputs(0, gathered: false))
@@ -96,12 +108,12 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         a.stepBackward(parameters: UnsafePointer(model.parameters.values), gradients: g, slab: slab, gradSlab: gradSlab,
                        slots: s, inputs: stepInputs(t, gathered: gathered), recur: !isLast,
                        dOutput: stateGradients(dOutput), dState: stateGradients(dState), rows: N, mutation: mutation)
-        // forward: ex = phi_x(x_t) repeated per particle, so its gradient sums over particles
-        S.gatherRowsBackward(sequenceGrad.at(w.sequenceSlots.outputs[0]) + t * B * E,
-                             UnsafePointer(gradSlab.at(s.encodedData)), UnsafePointer(w.expandIndex), n: N, inRows: B,
-                             width: E)
-        if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
-            S.gatherRowsBackward(sequenceGrad.at(raw.outputs[0]) + t * B * E, UnsafePointer(gradSlab.at(rawSlot)),
+        // Per-particle phi_x(x_t) is read only by a proposal whose first layer has two heads (no fc
+        // layer); g and a one-head proposal read the per-sequence projections instead.
+        if w.proposalProjection == nil {
+            // forward: the proposal's ex = phi_x(x_t) repeated per particle: its gradient sums over particles
+            let slot = s.encodedRawData ?? s.encodedData, source = proposalInputSlots(w).outputs[0]
+            S.gatherRowsBackward(sequenceGrad.at(source) + t * B * E, UnsafePointer(gradSlab.at(slot)),
                                  UnsafePointer(w.expandIndex), n: N, inRows: B, width: E)
         }
     }
@@ -115,8 +127,21 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
             initial.backward(architecture: a, parameters: p, gradients: g, n: w.rows,
                              dState: stateGradients(dInitialState))
         }
-        // forward: phi_x over every (step, sequence) row at once
         let sequenceGrad = w.sequenceGrad!
+        // forward: the per-sequence projections = phi_x(x) times their weight columns
+        if let slot = w.proposalProjection {
+            let layer = a.proposal.network.layers[0], h = layer.inputDims[0]
+            let input = proposalInputSlots(w).outputs[0]
+            S.linearBackward(sequenceGrad.at(input), g + layer.weight + h, nil, UnsafePointer(sequenceGrad.at(slot)),
+                             UnsafePointer(w.sequenceTape.at(input)), p + layer.weight + h, n: T * B,
+                             inDim: layer.inputDims[1], outDim: layer.outDim, wStride: layer.inDim)
+        }
+        let cell = a.recurrence.cell
+        S.linearBackward(sequenceGrad.at(w.sequenceSlots.outputs[0]), g + cell.inputWeight, nil,
+                         UnsafePointer(sequenceGrad.at(w.recurrenceProjection)),
+                         UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0])), p + cell.inputWeight, n: T * B,
+                         inDim: cell.inputDims[0], outDim: cell.gateWidth, wStride: cell.inDim)
+        // forward: phi_x over every (step, sequence) row at once
         a.phiX.backward(parameters: p, gradients: g, slab: w.sequenceTape, gradSlab: sequenceGrad,
                         slots: w.sequenceSlots, input0: UnsafePointer(w.inputs), input1: nil, dInput0: nil,
                         dInput1: nil, modulation: [], rows: T * B)
@@ -147,14 +172,25 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         return architecture.recurrence.outputState(slab: w.slab(t - 1), slots: s.recurrence, zeros: w.zeroState)
     }
 
-    /// The per-particle inputs of step t (state, encoded frame, proposal input, target).
+    /// The per-particle inputs of step t (state, encoded frame, proposal input, target) and the
+    /// per-sequence projections of step t.
     func stepInputs(_ t: Int, gathered: Bool) -> ModelArchitecture.StepInputs<S> {
-        let w = tape!, s = w.slots, slab = w.slab(t)
+        let w = tape!, s = w.slots, slab = w.slab(t), B = w.sequences
         let ex = slab.at(s.encodedData)
+        func projection(_ slot: Slot) -> SequenceProjection<S> {
+            SequenceProjection(values: UnsafePointer(w.sequenceTape.at(slot) + t * B * slot.width),
+                               gradients: w.sequenceGrad.map { $0.at(slot) + t * B * slot.width },
+                               index: UnsafePointer(w.expandIndex), sequences: B)
+        }
         return ModelArchitecture.StepInputs(state: stateInputs(t, gathered: gathered), encodedData: ex,
                                             proposalData: s.encodedRawData.map { slab.at($0) } ?? ex,
-                                            target: slab.at(s.target))
+                                            target: slab.at(s.target),
+                                            proposalProjection: w.proposalProjection.map(projection),
+                                            recurrenceProjection: projection(w.recurrenceProjection))
     }
+
+    /// phi_x's slots of what the proposal reads: the raw targets under FIVO semantics, else the inputs.
+    private func proposalInputSlots(_ w: VariationalTape<S>) -> DenseStack.Slots { w.rawSequenceSlots ?? w.sequenceSlots }
 
     /// A state-gradient buffer of the SMC core (blocks of ``stateBlockWidths``) as the parts
     /// of the recurrent state; parts the model lacks go to a sink that nothing reads.

@@ -18,6 +18,11 @@ final class VariationalTape<S: KernelScalar> {
     /// (centred) inputs, and under ``StepSemantics/fivo`` also of the raw targets.
     let sequenceSlots: DenseStack.Slots
     let rawSequenceSlots: DenseStack.Slots?
+    /// phi_x's parts of the proposal's first layer and of g's input projection, once per
+    /// (step, sequence) row (``SequenceProjection``); the proposal's only when its first layer
+    /// has one head (at least one fc layer).
+    let proposalProjection: Slot?
+    let recurrenceProjection: Slot
     let sequenceSize: Int
     /// FIVO's initial state and its gradient (``StepSemantics/fivo`` only).
     let initialState: InitialStateBuffers<S>?
@@ -45,6 +50,8 @@ final class VariationalTape<S: KernelScalar> {
         let slabSize: Int
         let sequenceSlots: DenseStack.Slots
         let rawSequenceSlots: DenseStack.Slots?
+        let proposalProjection: Slot?
+        let recurrenceProjection: Slot
         let sequenceSize: Int
         let slabs: ArenaSlot<S>
         let gradSlab: ArenaSlot<S>?
@@ -61,6 +68,9 @@ final class VariationalTape<S: KernelScalar> {
             var sequence = SlabLayout(rows: T * B)
             sequenceSlots = a.phiX.makeSlots(&sequence)
             rawSequenceSlots = c.semantics == .fivo ? a.phiX.makeSlots(&sequence) : nil
+            let first = a.proposal.network.layers[0]
+            proposalProjection = first.heads.count == 1 ? sequence.add(width: first.outDim) : nil
+            recurrenceProjection = sequence.add(width: a.recurrence.cell.gateWidth)
             sequenceSize = sequence.size
             let stateWidth = N * max(c.hiddenDim, c.hyperDim)
             slabs = arena.reserve(S.self, count: slabSize * (withTape ? T : 2))
@@ -88,6 +98,8 @@ final class VariationalTape<S: KernelScalar> {
         slabSize = layout.slabSize
         sequenceSlots = layout.sequenceSlots
         rawSequenceSlots = layout.rawSequenceSlots
+        proposalProjection = layout.proposalProjection
+        recurrenceProjection = layout.recurrenceProjection
         sequenceSize = layout.sequenceSize
         let arena = Arena(layout.arena)
         self.arena = arena

@@ -91,8 +91,10 @@ struct DenseStack: Sendable {
     ///     [scale, shift] per (layer, head).
     func forward<S: KernelScalar>(
         parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots: Slots,
-        input0: UnsafePointer<S>, input1: UnsafePointer<S>?, modulation: [Slot], rows: Int
+        input0: UnsafePointer<S>, input1: UnsafePointer<S>?, modulation: [Slot], rows: Int,
+        projectedInput1: SequenceProjection<S>? = nil
     ) {
+        precondition(projectedInput1 == nil || layers[0].heads.count == 1, "a projected input needs one first-layer head")
         var block = 0
         for (li, layer) in layers.enumerated() {
             let isLast = li == layers.count - 1
@@ -105,9 +107,17 @@ struct DenseStack: Sendable {
                 let b = p + layer.bias + head.firstUnit
                 let target = hyperScaled ? slab.at(slots.products[block]) : out
                 let d0 = layer.inputDims[0]
-                S.linearForward(target, x0, w, hyperScaled ? nil : b, n: rows, inDim: d0, outDim: head.outDim,
-                                wStride: inDim, accumulate: false)
-                if let x1 {
+                if li == 0, let projected = projectedInput1 {
+                    // x1's part, once per sequence, copied to its particles; then x0's part on top
+                    S.gatherRowsForward(target, projected.values, projected.index, n: rows, inRows: projected.sequences,
+                                        width: head.outDim)
+                    S.linearForward(target, x0, w, hyperScaled ? nil : b, n: rows, inDim: d0, outDim: head.outDim,
+                                    wStride: inDim, accumulate: true)
+                } else {
+                    S.linearForward(target, x0, w, hyperScaled ? nil : b, n: rows, inDim: d0, outDim: head.outDim,
+                                    wStride: inDim, accumulate: false)
+                }
+                if let x1, !(li == 0 && projectedInput1 != nil) {
                     S.linearForward(target, x1, w + d0, nil, n: rows, inDim: layer.inputDims[1],
                                     outDim: head.outDim, wStride: inDim, accumulate: true)
                 }
@@ -131,7 +141,7 @@ struct DenseStack: Sendable {
         slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>, slots: Slots,
         input0: UnsafePointer<S>, input1: UnsafePointer<S>?,
         dInput0: UnsafeMutablePointer<S>?, dInput1: UnsafeMutablePointer<S>?,
-        modulation: [Slot], rows: Int
+        modulation: [Slot], rows: Int, projectedInput1: SequenceProjection<S>? = nil
     ) {
         var block = layers.reduce(0) { $0 + $1.heads.count }
         for li in stride(from: layers.count - 1, through: 0, by: -1) {
@@ -165,7 +175,11 @@ struct DenseStack: Sendable {
                 let d0 = layer.inputDims[0]
                 S.linearBackward(dx0, dw, hyperScaled ? nil : db, dY, x0, w, n: rows, inDim: d0,
                                  outDim: head.outDim, wStride: inDim)
-                if let x1 {
+                if li == 0, let projected = projectedInput1 {
+                    // forward: x1's part was the sequence's projection: its gradient sums over particles
+                    S.gatherRowsBackward(projected.gradients!, dY, projected.index, n: rows, inRows: projected.sequences,
+                                         width: head.outDim)
+                } else if let x1 {
                     S.linearBackward(dx1, dw + d0, nil, dY, x1, w + d0, n: rows, inDim: layer.inputDims[1],
                                      outDim: head.outDim, wStride: inDim)
                 }

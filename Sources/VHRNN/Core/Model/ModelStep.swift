@@ -31,6 +31,9 @@ extension ModelArchitecture {
         /// What the proposal reads: `encodedData`, or phi_x(raw x_t) under FIVO semantics.
         var proposalData: UnsafeMutablePointer<S>
         var target: UnsafeMutablePointer<S>
+        /// The proposal's and g's phi_x parts computed once per sequence (nil: per particle).
+        var proposalProjection: SequenceProjection<S>? = nil
+        var recurrenceProjection: SequenceProjection<S>? = nil
     }
 
     /// Step t's forward, everything but the noise (already in the `noise` slot) and the log
@@ -41,7 +44,7 @@ extension ModelArchitecture {
         prior.forward(parameters: p, slab: slab, slots: s.prior, hPrev: hIn, rows: rows)
         proposal.forward(parameters: p, slab: slab, slots: s.proposal, hPrev: hIn,
                          encodedData: UnsafePointer(inputs.proposalData), priorMean: UnsafePointer(slab.at(s.prior.mean)),
-                         rows: rows)
+                         rows: rows, projectedData: inputs.proposalProjection)
         proposal.sampleForward(slab: slab, slots: s.proposal, rows: rows)
         let z = UnsafePointer(slab.at(s.proposal.z))
         phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
@@ -55,7 +58,8 @@ extension ModelArchitecture {
                                       logLikelihood: slab.at(s.logLikelihood), rows: rows)
         guard recur else { return }
         recurrence.forward(parameters: p, slab: slab, slots: s.recurrence, encodedData: UnsafePointer(inputs.encodedData),
-                           encodedLatent: ez, hyperInput: u, state: inputs.state, rows: rows)
+                           encodedLatent: ez, hyperInput: u, state: inputs.state, rows: rows,
+                           projectedData: inputs.recurrenceProjection)
     }
 
     /// Backward of ``stepForward(parameters:slab:slots:inputs:recur:rows:)``. On entry
@@ -80,7 +84,7 @@ extension ModelArchitecture {
             recurrence.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.recurrence,
                                 encodedData: ex, encodedLatent: ez, hyperInput: u, state: inputs.state,
                                 dOutput: dOutput, dState: dState, dEncodedData: dEx, dEncodedLatent: dEz,
-                                dHyperInput: (du.0, du.1), rows: rows)
+                                dHyperInput: (du.0, du.1), rows: rows, projectedData: inputs.recurrenceProjection)
         }
         // forward: log p(x | ·), log q(z), log p(z)
         emission.logLikelihoodBackward(slab: slab, gradSlab: gradSlab, slots: s.emission,
@@ -102,7 +106,7 @@ extension ModelArchitecture {
         proposal.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.proposal, hPrev: hIn,
                           encodedData: UnsafePointer(inputs.proposalData), dhPrev: dState.h,
                           dEncodedData: dProposalData, dPriorMean: gradSlab.at(s.prior.mean), rows: rows,
-                          dropResidualMean: mutation == .droppedResidualMean)
+                          dropResidualMean: mutation == .droppedResidualMean, projectedData: inputs.proposalProjection)
         // forward: mu_p, sigma_p = prior(h_{t-1})
         prior.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: s.prior, hPrev: hIn,
                        dhPrev: dState.h, rows: rows)

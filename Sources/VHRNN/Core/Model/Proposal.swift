@@ -39,9 +39,9 @@ struct Proposal: Sendable {
     /// mu_q and sigma_q from h_{t-1}, the encoded frame and the prior mean (no draw yet).
     func forward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots: Slots,
                                   hPrev: UnsafePointer<S>, encodedData: UnsafePointer<S>, priorMean: UnsafePointer<S>,
-                                  rows: Int) {
+                                  rows: Int, projectedData: SequenceProjection<S>? = nil) {
         network.forward(parameters: p, slab: slab, slots: slots.network, input0: hPrev, input1: encodedData,
-                        modulation: [], rows: rows)
+                        modulation: [], rows: rows, projectedInput1: projectedData)
         S.addForward(slab.at(slots.mean), priorMean, UnsafePointer(slab.at(slots.residual)), count: rows * latentDim)
         S.gaussianSigmaForward(slab.at(slots.sigma), UnsafePointer(slab.at(slots.rawSigma)), count: rows * latentDim,
                                sigmaMin: S(sigmaMin))
@@ -77,7 +77,8 @@ struct Proposal: Sendable {
                                    slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>, slots: Slots,
                                    hPrev: UnsafePointer<S>, encodedData: UnsafePointer<S>,
                                    dhPrev: UnsafeMutablePointer<S>, dEncodedData: UnsafeMutablePointer<S>,
-                                   dPriorMean: UnsafeMutablePointer<S>, rows: Int, dropResidualMean: Bool = false) {
+                                   dPriorMean: UnsafeMutablePointer<S>, rows: Int, dropResidualMean: Bool = false,
+                                   projectedData: SequenceProjection<S>? = nil) {
         let count = rows * latentDim
         // forward: z = mu_q + sigma_q . eps
         S.gaussianSampleBackward(gradSlab.at(slots.mean), gradSlab.at(slots.sigma), UnsafePointer(gradSlab.at(slots.z)),
@@ -90,6 +91,6 @@ struct Proposal: Sendable {
         // forward: (dmu, raw_q) = proposal([h_{t-1}, phi_x(x_t)])
         network.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: slots.network,
                          input0: hPrev, input1: encodedData, dInput0: dhPrev, dInput1: dEncodedData, modulation: [],
-                         rows: rows)
+                         rows: rows, projectedInput1: projectedData)
     }
 }

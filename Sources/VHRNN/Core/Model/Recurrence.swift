@@ -35,7 +35,8 @@ struct Recurrence: Sendable {
     func forward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots: Slots,
                                   encodedData ex: UnsafePointer<S>, encodedLatent ez: UnsafePointer<S>,
                                   hyperInput u: (UnsafePointer<S>, UnsafePointer<S>?),
-                                  state: RecurrentStatePointers<S>, rows: Int) {
+                                  state: RecurrentStatePointers<S>, rows: Int,
+                                  projectedData: SequenceProjection<S>? = nil) {
         var hyper: UnsafePointer<S>? = nil
         if let theta, let thetaSlots = slots.theta, let thetaHead, let headSlots = slots.thetaHead {
             theta.forward(parameters: p, slab: slab, slots: thetaSlots, input0: u.0, input1: u.1,
@@ -45,7 +46,7 @@ struct Recurrence: Sendable {
             hyper = UnsafePointer(slab.at(headSlots.outputs[0]))
         }
         cell.forward(parameters: p, slab: slab, slots: slots.cell, input0: ex, input1: ez, hPrev: UnsafePointer(state.h),
-                     cPrev: UnsafePointer(state.c), hyper: hyper, rows: rows)
+                     cPrev: UnsafePointer(state.c), hyper: hyper, rows: rows, projectedInput0: projectedData)
     }
 
     /// Backward of ``forward``.
@@ -60,7 +61,8 @@ struct Recurrence: Sendable {
                                    hyperInput u: (UnsafePointer<S>, UnsafePointer<S>?), state: RecurrentStatePointers<S>,
                                    dOutput: RecurrentStatePointers<S>, dState: RecurrentStatePointers<S>,
                                    dEncodedData: UnsafeMutablePointer<S>?, dEncodedLatent: UnsafeMutablePointer<S>?,
-                                   dHyperInput du: (UnsafeMutablePointer<S>?, UnsafeMutablePointer<S>?), rows: Int) {
+                                   dHyperInput du: (UnsafeMutablePointer<S>?, UnsafeMutablePointer<S>?), rows: Int,
+                                   projectedData: SequenceProjection<S>? = nil) {
         let lstm = cell.kind == .lstm
         var hyper: UnsafePointer<S>? = nil, dHyper: UnsafeMutablePointer<S>? = nil
         if let headSlots = slots.thetaHead {
@@ -72,7 +74,7 @@ struct Recurrence: Sendable {
                       dh: UnsafePointer(dOutput.h), dc: lstm ? UnsafePointer(dOutput.c) : nil, input0: ex, input1: ez,
                       dInput0: dEncodedData, dInput1: dEncodedLatent, hPrev: UnsafePointer(state.h),
                       cPrev: UnsafePointer(state.c), dhPrev: dState.h, dcPrev: lstm ? dState.c : nil, hyper: hyper,
-                      dHyper: dHyper, rows: rows)
+                      dHyper: dHyper, rows: rows, projectedInput0: projectedData)
         if let theta, let thetaSlots = slots.theta, let thetaHead, let headSlots = slots.thetaHead {
             // forward: hyper = theta_head(hh_t); hh_t, ch_t = theta(u_t, hh_{t-1}, ch_{t-1})
             thetaHead.backward(parameters: p, gradients: g, slab: slab, gradSlab: gradSlab, slots: headSlots,

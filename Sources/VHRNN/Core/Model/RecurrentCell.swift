@@ -63,12 +63,18 @@ struct RecurrentCell: Sendable {
     func forward<S: KernelScalar>(
         parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots: Slots,
         input0: UnsafePointer<S>, input1: UnsafePointer<S>?, hPrev: UnsafePointer<S>,
-        cPrev: UnsafePointer<S>?, hyper: UnsafePointer<S>?, rows: Int
+        cPrev: UnsafePointer<S>?, hyper: UnsafePointer<S>?, rows: Int,
+        projectedInput0: SequenceProjection<S>? = nil
     ) {
         let g = gateWidth, inDim = self.inDim, d0 = inputDims[0]
         let wy = slab.at(slots.wy)
-        S.linearForward(wy, input0, p + inputWeight, nil, n: rows, inDim: d0, outDim: g, wStride: inDim,
-                        accumulate: false)
+        if let projected = projectedInput0 {
+            // input0's part W[:, :d0] x0, once per sequence, copied to its particles
+            S.gatherRowsForward(wy, projected.values, projected.index, n: rows, inRows: projected.sequences, width: g)
+        } else {
+            S.linearForward(wy, input0, p + inputWeight, nil, n: rows, inDim: d0, outDim: g, wStride: inDim,
+                            accumulate: false)
+        }
         if let input1 {
             S.linearForward(wy, input1, p + inputWeight + d0, nil, n: rows, inDim: inputDims[1], outDim: g,
                             wStride: inDim, accumulate: true)
@@ -104,7 +110,8 @@ struct RecurrentCell: Sendable {
         dInput0: UnsafeMutablePointer<S>?, dInput1: UnsafeMutablePointer<S>?,
         hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
         dhPrev: UnsafeMutablePointer<S>, dcPrev: UnsafeMutablePointer<S>?,
-        hyper: UnsafePointer<S>?, dHyper: UnsafeMutablePointer<S>?, rows: Int
+        hyper: UnsafePointer<S>?, dHyper: UnsafeMutablePointer<S>?, rows: Int,
+        projectedInput0: SequenceProjection<S>? = nil
     ) {
         let g = gateWidth, inDim = self.inDim, d0 = inputDims[0]
         let wy = UnsafePointer(slab.at(slots.wy)), dwy = gradSlab.at(slots.wy)
@@ -126,8 +133,14 @@ struct RecurrentCell: Sendable {
                                    hidden: hidden)
         }
         // forward: wy = [x0, x1] Wᵀ and uh = h_prev Uᵀ (the same buffer for a plain LSTM)
-        S.linearBackward(dInput0, grad + inputWeight, nil, UnsafePointer(dwy), input0, p + inputWeight, n: rows,
-                         inDim: d0, outDim: g, wStride: inDim)
+        if let projected = projectedInput0 {
+            // forward: input0's part was the sequence's projection: its gradient sums over particles
+            S.gatherRowsBackward(projected.gradients!, UnsafePointer(dwy), projected.index, n: rows,
+                                 inRows: projected.sequences, width: g)
+        } else {
+            S.linearBackward(dInput0, grad + inputWeight, nil, UnsafePointer(dwy), input0, p + inputWeight, n: rows,
+                             inDim: d0, outDim: g, wStride: inDim)
+        }
         if let input1 {
             S.linearBackward(dInput1, grad + inputWeight + d0, nil, UnsafePointer(dwy), input1,
                              p + inputWeight + d0, n: rows, inDim: inputDims[1], outDim: g, wStride: inDim)
