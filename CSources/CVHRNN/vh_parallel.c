@@ -98,8 +98,15 @@ static void vh_dispatch_trampoline(void *p, size_t i) {
 }
 #endif
 
+// Set while a thread runs a block of vh_parallel_team: nested parallel-fors run inline.
+static _Thread_local int vh_inside_team = 0;
+
 void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx) {
     if (count == 0) return;
+    if (vh_inside_team) {
+        fn(ctx, 0, count);
+        return;
+    }
     if (grain == 0) grain = 1;
     size_t threads = (size_t)vh_thread_count();
     size_t chunks = (count + grain - 1) / grain;
@@ -123,5 +130,47 @@ void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx) {
 #else
     dispatch_apply_f(chunks, dispatch_get_global_queue(0, 0),
                      &call, vh_dispatch_trampoline);
+#endif
+}
+
+// ---- team regions ---------------------------------------------------------------------------
+
+typedef struct {
+    vh_range_fn fn;
+    void *ctx;
+} vh_team_call;
+
+static void vh_team_block(const vh_team_call *call, size_t i) {
+    int outer = vh_inside_team;
+    vh_inside_team = 1;
+    call->fn(call->ctx, i, i + 1);
+    vh_inside_team = outer;
+}
+
+#ifndef VH_USE_OPENMP
+static void vh_team_trampoline(void *p, size_t i) { vh_team_block((const vh_team_call *)p, i); }
+#endif
+
+int vh_team_blocks_per_thread(void) {
+#ifdef VH_USE_OPENMP
+    return 1;
+#else
+    return 2;
+#endif
+}
+
+void vh_parallel_team(size_t blocks, vh_range_fn fn, void *ctx) {
+    if (blocks == 0) return;
+    vh_team_call call = {fn, ctx};
+    if (blocks == 1 || vh_inside_team || vh_thread_count() <= 1) {
+        for (size_t i = 0; i < blocks; i++) vh_team_block(&call, i);
+        return;
+    }
+#ifdef VH_USE_OPENMP
+    long n = (long)blocks, threads = vh_thread_count();
+#pragma omp parallel for schedule(static) num_threads(n < threads ? n : threads)
+    for (long i = 0; i < n; i++) vh_team_block(&call, (size_t)i);
+#else
+    dispatch_apply_f(blocks, dispatch_get_global_queue(0, 0), &call, vh_team_trampoline);
 #endif
 }

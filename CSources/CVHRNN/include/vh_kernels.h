@@ -26,6 +26,13 @@ extern "C" {
 // Ranges are at least `grain` long (except the last), so small problems run inline.
 typedef void (*vh_range_fn)(void *ctx, size_t begin, size_t end);
 void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx);
+// A team region: fn(ctx, i, i + 1) for every block i < blocks, the blocks spread over the
+// threads (one per thread with OpenMP; with libdispatch a late worker's blocks are taken over).
+// Inside a block every vh_parallel_for runs inline, so a block runs a whole stage sequence
+// (e.g. one filter step over its particle rows) on one thread with one wake-up per region.
+void vh_parallel_team(size_t blocks, vh_range_fn fn, void *ctx);
+// Blocks per thread that vh_parallel_team runs best with on this backend (1 OpenMP, 2 dispatch).
+int vh_team_blocks_per_thread(void);
 // Threads the helper uses (OMP_NUM_THREADS / VHRNN_THREADS / online cores).
 int vh_thread_count(void);
 // Override the thread count (n >= 1); 0 restores the default.

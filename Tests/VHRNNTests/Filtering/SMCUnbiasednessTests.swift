@@ -26,7 +26,7 @@ final class LinearGaussianModel: ParticleStepModel {
 
     deinit { for p in [states, gatheredStates, noises, logAlpha] { p?.deallocate() } }
 
-    func beginPass(batch: SequenceBatch<Double>, particles K: Int, keepTape: Bool) {
+    func beginPass(batch: SequenceBatch<Double>, particles K: Int, keepTape: Bool, rowBlocks: ParticleRowBlocks) {
         let T = batch.maxLength, N = batch.count * K
         if capacity.steps < T || capacity.rows < N {
             for p in [states, gatheredStates, noises, logAlpha] { p?.deallocate() }
@@ -41,8 +41,6 @@ final class LinearGaussianModel: ParticleStepModel {
         particles = K
     }
 
-    private var rows: Int { sequences * particles }
-
     func noise(step t: Int) -> UnsafeMutablePointer<Double> { noises! + t * capacity.rows }
 
     static func logNormal(_ x: Double, _ mean: Double, _ sd: Double) -> Double {
@@ -50,10 +48,12 @@ final class LinearGaussianModel: ParticleStepModel {
         return -0.5 * u * u - log(sd) - 0.5 * log(2 * Double.pi)
     }
 
-    func stepForward(_ t: Int, gathered: Bool, isLast: Bool) -> UnsafePointer<Double> {
+    func logAlpha(step t: Int) -> UnsafePointer<Double> { UnsafePointer(logAlpha!) }
+
+    func stepForward(_ t: Int, gathered: Bool, isLast: Bool, rows: Range<Int>) {
         let previous = t == 0 ? nil : (gathered ? gatheredStates! + t * capacity.rows : states! + (t - 1) * capacity.rows)
         let z = states! + t * capacity.rows, eps = noise(step: t)
-        for row in 0..<rows {
+        for row in rows {
             let x = observations[t * sequences + row / particles]
             let priorMean = previous.map { a * $0[row] } ?? 0, priorSD = t == 0 ? s0 : sq
             let proposalMean = priorMean + kappa * (x - c * priorMean), proposalSD = lambda * priorSD
@@ -61,7 +61,6 @@ final class LinearGaussianModel: ParticleStepModel {
             logAlpha![row] = Self.logNormal(z[row], priorMean, priorSD) + Self.logNormal(x, c * z[row], sr)
                 - Self.logNormal(z[row], proposalMean, proposalSD)
         }
-        return UnsafePointer(logAlpha!)
     }
 
     func stateBlock(_ index: Int, step t: Int) -> (written: UnsafePointer<Double>, gathered: UnsafeMutablePointer<Double>) {

@@ -22,20 +22,25 @@ protocol ParticleStepModel: AnyObject {
 
     /// Readies the model's buffers for a pass over `batch` with `particles` rows per sequence
     /// and computes what does not depend on the particles (encoders over the data, an initial
-    /// state). Called once per pass, before step 0.
-    func beginPass(batch: SequenceBatch<Scalar>, particles: Int, keepTape: Bool)
+    /// state). Called once per pass, before step 0. `rowBlocks`: the blocks of rows the pass's
+    /// steps will be called with (a model may prepare per-block views of its buffers).
+    func beginPass(batch: SequenceBatch<Scalar>, particles: Int, keepTape: Bool, rowBlocks: ParticleRowBlocks)
 
     /// Where step t's noise goes, `(rows, noiseWidth)`; the filter fills it before
-    /// ``stepForward(_:gathered:isLast:)``.
+    /// ``stepForward(_:gathered:isLast:rows:)``.
     func noise(step t: Int) -> UnsafeMutablePointer<Scalar>
 
-    /// Propagates every row through step t.
+    /// Propagates the rows `rows` (one of the pass's row blocks) through step t, reading and
+    /// writing only those rows: the filter calls it for every block of a step at once, from
+    /// different threads, inside one team region.
     /// - Parameters:
     ///   - gathered: the rows start from the copies a resampling gathered into step t (see
     ///     ``stateBlock(_:step:)``) instead of step t-1's outputs.
     ///   - isLast: no later step reads this step's state.
-    /// - Returns: log alpha_t `(rows)`, valid until the next call.
-    func stepForward(_ t: Int, gathered: Bool, isLast: Bool) -> UnsafePointer<Scalar>
+    func stepForward(_ t: Int, gathered: Bool, isLast: Bool, rows: Range<Int>)
+
+    /// log alpha_t of every row `(rows)`, written by step t's forward, valid until the next step.
+    func logAlpha(step t: Int) -> UnsafePointer<Scalar>
 
     /// State block `index` around a resampling before step t: where step t-1 wrote it and
     /// where step t reads its gathered copy, both `(rows, stateBlockWidths[index])`.
@@ -59,6 +64,6 @@ protocol DifferentiableParticleStepModel: ParticleStepModel {
 
     /// After step 0's backward: `dInitialState` holds the gradients of the state step 0 read;
     /// backpropagates them (if that state depends on parameters) and the pass-level work of
-    /// ``ParticleStepModel/beginPass(batch:particles:keepTape:)``.
+    /// ``ParticleStepModel/beginPass(batch:particles:keepTape:rowBlocks:)``.
     func endBackward(dInitialState: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>)
 }

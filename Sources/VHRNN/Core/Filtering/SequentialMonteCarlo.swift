@@ -22,6 +22,11 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
     /// A deliberate backward defect for the gradient check's own tests: the state gradients
     /// skip the scatter-add into the ancestors (``GradientMutation/droppedAncestorScatter``).
     var dropsAncestorScatter = false
+    /// How passes split their rows into team blocks (``ParticleRowBlocks``): the thread count
+    /// to plan for (nil: the kernels' own) and the fewest rows per block. Tests plan for more
+    /// threads than the machine has to run the blocked path anywhere.
+    var rowBlockThreads: Int?
+    var rowBlockMinimum = ParticleRowBlocks.minimumRows
 
     init(model: Model) { self.model = model }
 
@@ -47,47 +52,81 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
         lastSteps = T
         lastLengths = batch.lengths
         var logZ = [Double](repeating: 0, count: B)
+        let blocks = ParticleRowBlocks(sequences: B, particles: K, threads: rowBlockThreads ?? KernelRuntime.threadCount,
+                                       blocksPerThread: TeamRegion.blocksPerThread, minimumRows: rowBlockMinimum)
 
         batch.mask.withUnsafeBufferPointer { w.mask.update(from: $0.baseAddress!, count: $0.count) }
-        model.beginPass(batch: batch, particles: K, keepTape: keepTape)
+        model.beginPass(batch: batch, particles: K, keepTape: keepTape, rowBlocks: blocks)
         for b in 0..<B { w.noiseStates[b] = SeedDerivation.sequenceStream(seed: seed, key: batch.noiseKeys[b]) }
         w.weights.zero(count: N)
         w.resampled.update(repeating: 0, count: T * B)
         w.gathered.update(repeating: false, count: T)
-        let noiseWidth = model.noiseWidth
         var events = 0
 
         for t in 0..<T {
-            // noise: per sequence K·noiseWidth normals, then K uniforms for resampling
-            let noise = model.noise(step: t)
+            // One team region per step: each block of rows draws its noise, gathers its
+            // ancestors' state, runs the model's step and accumulates its log weights, without
+            // synchronising.
+            let gathered = w.gathered[t], isLast = t == T - 1
+            TeamRegion.run(blocks: blocks.count) { i in
+                let rows = blocks.ranges[i]
+                self.drawNormals(step: t, rows: rows)
+                if gathered { self.gatherState(into: t, rows: rows) }
+                self.model.stepForward(t, gathered: gathered, isLast: isLast, rows: rows)
+                self.accumulateWeights(step: t, rows: rows)
+            }
+            // The streams move past this step's normals; then K uniforms per sequence.
             for b in 0..<B {
-                S.fillStandardNormal(noise + b * K * noiseWidth, count: K * noiseWidth, w.noiseStates + b)
+                w.noiseStates[b] = NoiseStream.advanced(w.noiseStates[b], pastNormals: K * model.noiseWidth)
                 vh_fill_uniform(w.uniforms + b * K, K, w.noiseStates + b)
             }
-            let logAlpha = model.stepForward(t, gathered: w.gathered[t], isLast: t == T - 1)
-            // w += log alpha inside each sequence
-            S.logWeightsAccumulate(w.weights, logAlpha, UnsafePointer(w.mask + t * B), b: B, k: K)
-            if w.withTape { w.weightTape(t).update(from: w.weights, count: N) }
-            // Bookkeeping after step t; a resampling gathers the ancestors' state.
+            // Bookkeeping after step t (where the rows of a sequence meet); a resampling makes
+            // step t+1 gather the ancestors' state.
             let outcome = ParticleBookkeeping.afterStep(
                 t: t, lengths: batch.lengths, settings: settings, weights: w.weights, mask: UnsafePointer(w.mask + t * B),
                 uniforms: UnsafePointer(w.uniforms), replay: replay, logZ: &logZ, resampled: w.resampled + t * B,
                 nextAncestors: w.ancestors + min(t + 1, T - 1) * N, scratch: w.scratch)
             events += outcome.events
-            guard outcome.anyResampled, t + 1 < T else { continue }
-            w.gathered[t + 1] = true
-            gatherState(into: t + 1)
+            if outcome.anyResampled && t + 1 < T { w.gathered[t + 1] = true }
         }
         return FilterResult(bounds: logZ, lengths: batch.lengths, resamplingEvents: events)
     }
 
-    /// Copies every state block of the ancestors (after step t-1) into step t's gathered copy.
-    private func gatherState(into t: Int) {
-        let w = buffers!, N = w.rows
-        let ancestors = UnsafePointer(w.ancestors + t * N)
+    /// Step t's normals of `rows`: each sequence's K·noiseWidth normals come from its own
+    /// stream (read here, advanced after the region), a block taking its rows' part of them.
+    private func drawNormals(step t: Int, rows: Range<Int>) {
+        let w = buffers!, K = w.particles, width = model.noiseWidth
+        let noise = model.noise(step: t)
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let b = row / K, end = min(rows.upperBound, (b + 1) * K)
+            NoiseStream.normals(into: noise + row * width, count: (end - row) * width, state: w.noiseStates[b],
+                                from: (row - b * K) * width)
+            row = end
+        }
+    }
+
+    /// w += log alpha_t over `rows`, inside each sequence (masked past its end); the weights
+    /// after step t into the tape.
+    private func accumulateWeights(step t: Int, rows: Range<Int>) {
+        let w = buffers!, K = w.particles, B = w.sequences
+        let logAlpha = model.logAlpha(step: t)
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let b = row / K, end = min(rows.upperBound, (b + 1) * K)
+            S.logWeightsAccumulate(w.weights + row, logAlpha + row, UnsafePointer(w.mask + t * B + b), b: 1, k: end - row)
+            row = end
+        }
+        if w.withTape { (w.weightTape(t) + rows.lowerBound).update(from: w.weights + rows.lowerBound, count: rows.count) }
+    }
+
+    /// Copies every state block of the ancestors of `rows` (after step t-1) into step t's gathered copy.
+    private func gatherState(into t: Int, rows: Range<Int>) {
+        let w = buffers!, N = w.rows, r0 = rows.lowerBound
+        let ancestors = UnsafePointer(w.ancestors + t * N + r0)
         for (i, width) in model.stateBlockWidths.enumerated() {
             let block = model.stateBlock(i, step: t)
-            S.gatherRowsForward(block.gathered, block.written, ancestors, n: N, inRows: N, width: width)
+            S.gatherRowsForward(block.gathered + r0 * width, block.written, ancestors, n: rows.count, inRows: N, width: width)
         }
     }
 

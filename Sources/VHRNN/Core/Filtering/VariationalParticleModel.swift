@@ -12,6 +12,10 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     var mutation: GradientMutation?
     let stateBlockWidths: [Int]
     var noiseWidth: Int { model.configuration.latentDim }
+    /// The step slots of each row block of the pass, keyed by the block's first row (built in
+    /// ``beginPass(batch:particles:keepTape:rowBlocks:)``; read concurrently by the blocks).
+    private var blockSlots: [Int: StepSlots] = [:]
+    private var blockSlotsFor: (ranges: [Range<Int>], slabSize: Int) = ([], 0)
 
     init(model: SequenceModel<S>) {
         self.model = model
@@ -22,7 +26,7 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
 
     private var architecture: ModelArchitecture { model.architecture }
 
-    func beginPass(batch: SequenceBatch<S>, particles K: Int, keepTape: Bool) {
+    func beginPass(batch: SequenceBatch<S>, particles K: Int, keepTape: Bool, rowBlocks: ParticleRowBlocks) {
         let a = architecture, c = a.configuration
         precondition(batch.dataDim == c.dataDim, "batch has \(batch.dataDim) dimensions, the model \(c.dataDim)")
         let B = batch.count, T = batch.maxLength, N = B * K
@@ -32,6 +36,10 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         let w = tape!
         w.sequences = B
         w.steps = T
+        if blockSlotsFor.ranges != rowBlocks.ranges || blockSlotsFor.slabSize != w.slabSize {
+            blockSlots = Dictionary(uniqueKeysWithValues: rowBlocks.ranges.map { ($0.lowerBound, w.slots.fromRow($0.lowerBound)) })
+            blockSlotsFor = (rowBlocks.ranges, w.slabSize)
+        }
         // Data in, time-major (T, B, D); the encoder runs once over all (step, sequence) rows.
         batch.inputs.withUnsafeBufferPointer { w.inputs.update(from: $0.baseAddress!, count: $0.count) }
         batch.targets.withUnsafeBufferPointer { w.targets.update(from: $0.baseAddress!, count: $0.count) }
@@ -63,26 +71,28 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
 
     func noise(step t: Int) -> UnsafeMutablePointer<S> { tape!.slab(t).at(tape!.slots.proposal.noise) }
 
-    func stepForward(_ t: Int, gathered: Bool, isLast: Bool) -> UnsafePointer<S> {
-        let w = tape!, s = w.slots, c = architecture.configuration
-        let B = w.sequences, N = w.rows, D = c.dataDim, E = c.encodedDim
+    func stepForward(_ t: Int, gathered: Bool, isLast: Bool, rows: Range<Int>) {
+        let w = tape!, c = architecture.configuration, r0 = rows.lowerBound, n = rows.count
+        guard let s = blockSlots[r0] else { preconditionFailure("rows \(rows) are not a row block of this pass") }
+        let B = w.sequences, D = c.dataDim, E = c.encodedDim
         let slab = w.slab(t)
         // x_t and phi_x(x_t), one copy per particle (and phi_x(raw x_t) for FIVO's proposal).
-        let expand = UnsafePointer(w.expandIndex)
+        let expand = UnsafePointer(w.expandIndex + r0)
         S.gatherRowsForward(slab.at(s.encodedData), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0]) + t * B * E),
-                            expand, n: N, inRows: B, width: E)
-        S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: N, inRows: B, width: D)
+                            expand, n: n, inRows: B, width: E)
+        S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: n, inRows: B, width: D)
         if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
             S.gatherRowsForward(slab.at(rawSlot), UnsafePointer(w.sequenceTape.at(raw.outputs[0]) + t * B * E), expand,
-                                n: N, inRows: B, width: E)
+                                n: n, inRows: B, width: E)
         }
         architecture.stepForward(parameters: UnsafePointer(model.parameters.values), slab: slab, slots: s,
-                                 inputs: stepInputs(t, gathered: gathered), recur: !isLast, rows: N)
+                                 inputs: stepInputs(t, gathered: gathered, slots: s, fromRow: r0), recur: !isLast, rows: n)
         // log alpha = log p(z) + log p(x | z) - log q(z)
         S.logAlphaForward(slab.at(s.logAlpha), UnsafePointer(slab.at(s.logPrior)), UnsafePointer(slab.at(s.logLikelihood)),
-                          UnsafePointer(slab.at(s.logProposal)), n: N)
-        return UnsafePointer(slab.at(s.logAlpha))
+                          UnsafePointer(slab.at(s.logProposal)), n: n)
     }
+
+    func logAlpha(step t: Int) -> UnsafePointer<S> { UnsafePointer(tape!.slab(t).at(tape!.slots.logAlpha)) }
 
     func stateBlock(_ index: Int, step t: Int) -> (written: UnsafePointer<S>, gathered: UnsafeMutablePointer<S>) {
         let w = tape!
@@ -162,8 +172,10 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     /// The state step t reads: at t = 0 zeros (``StepSemantics/standard``) or the broadcast
     /// initial state (`.fivo`), after a resampling the gathered copies, else the previous
     /// step's outputs.
-    func stateInputs(_ t: Int, gathered: Bool) -> RecurrentStatePointers<S> {
-        let w = tape!, s = w.slots
+    /// `slots`: the step slots of a row block (the state pointers then start at its first row;
+    /// absent parts read the zero buffer from its start, which is wide enough for any block).
+    func stateInputs(_ t: Int, gathered: Bool, slots: StepSlots? = nil) -> RecurrentStatePointers<S> {
+        let w = tape!, s = slots ?? w.slots
         if t == 0 {
             guard w.initialState != nil else { return RecurrentStatePointers(zeros: w.zeroState) }
             return s.gatheredState(slab: w.slab(0), zeros: w.zeroState)
@@ -173,16 +185,18 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     }
 
     /// The per-particle inputs of step t (state, encoded frame, proposal input, target) and the
-    /// per-sequence projections of step t.
-    func stepInputs(_ t: Int, gathered: Bool) -> ModelArchitecture.StepInputs<S> {
-        let w = tape!, s = w.slots, slab = w.slab(t), B = w.sequences
+    /// per-sequence projections of step t; for the row block whose step slots are `slots` and
+    /// whose first row is `row` (default: all rows).
+    func stepInputs(_ t: Int, gathered: Bool, slots: StepSlots? = nil, fromRow row: Int = 0)
+        -> ModelArchitecture.StepInputs<S> {
+        let w = tape!, s = slots ?? w.slots, slab = w.slab(t), B = w.sequences
         let ex = slab.at(s.encodedData)
         func projection(_ slot: Slot) -> SequenceProjection<S> {
             SequenceProjection(values: UnsafePointer(w.sequenceTape.at(slot) + t * B * slot.width),
                                gradients: w.sequenceGrad.map { $0.at(slot) + t * B * slot.width },
-                               index: UnsafePointer(w.expandIndex), sequences: B)
+                               index: UnsafePointer(w.expandIndex + row), sequences: B)
         }
-        return ModelArchitecture.StepInputs(state: stateInputs(t, gathered: gathered), encodedData: ex,
+        return ModelArchitecture.StepInputs(state: stateInputs(t, gathered: gathered, slots: s), encodedData: ex,
                                             proposalData: s.encodedRawData.map { slab.at($0) } ?? ex,
                                             target: slab.at(s.target),
                                             proposalProjection: w.proposalProjection.map(projection),

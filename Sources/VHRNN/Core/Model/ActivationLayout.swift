@@ -3,6 +3,10 @@ struct Slot: Sendable, Equatable {
     var offset: Int
     var width: Int
     static let none = Slot(offset: -1, width: 0)
+
+    /// The same slot seen from row `row` on: where a block of rows starting there reads and
+    /// writes (a team region's block of particle rows runs a whole step on its rows).
+    func fromRow(_ row: Int) -> Slot { Slot(offset: offset + row * width, width: width) }
 }
 
 /// Lays out the activations one filter step writes (and its backward reads) in a flat slab.

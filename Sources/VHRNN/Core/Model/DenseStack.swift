@@ -75,6 +75,12 @@ struct DenseStack: Sendable {
         var outputs: [Slot]
         /// For hyper-scaled stacks: `V v` of every (layer, head), before modulation.
         var products: [Slot]
+
+        /// These slots for the block of rows from `row` on.
+        func fromRow(_ row: Int) -> Slots {
+            Slots(hidden: hidden.map { $0.fromRow(row) }, outputs: outputs.map { $0.fromRow(row) },
+                  products: products.map { $0.fromRow(row) })
+        }
     }
 
     func makeSlots(_ layout: inout SlabLayout) -> Slots {

@@ -25,6 +25,11 @@ struct Emission: Sendable {
         var head: Slot { network.outputs[0] }
         /// raw sigma_x (Gaussian only).
         var rawSigma: Slot? { network.outputs.count > 1 ? network.outputs[1] : nil }
+
+        /// These slots for the block of rows from `row` on.
+        func fromRow(_ row: Int) -> Slots {
+            Slots(omega: omega?.fromRow(row), network: network.fromRow(row), sigma: sigma?.fromRow(row))
+        }
     }
 
     func makeSlots(_ layout: inout SlabLayout) -> Slots {

@@ -18,6 +18,9 @@ struct Prior: Sendable {
         var mean: Slot { network.outputs[0] }
         /// raw sigma_p `(rows, Z)`: the network's second head.
         var rawSigma: Slot { network.outputs[1] }
+
+        /// These slots for the block of rows from `row` on.
+        func fromRow(_ row: Int) -> Slots { Slots(network: network.fromRow(row), sigma: sigma.fromRow(row)) }
     }
 
     func makeSlots(_ layout: inout SlabLayout) -> Slots {

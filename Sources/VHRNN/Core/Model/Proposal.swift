@@ -27,6 +27,12 @@ struct Proposal: Sendable {
         var residual: Slot { network.outputs[0] }
         /// raw sigma_q `(rows, Z)`: the network's second head.
         var rawSigma: Slot { network.outputs[1] }
+
+        /// These slots for the block of rows from `row` on.
+        func fromRow(_ row: Int) -> Slots {
+            Slots(network: network.fromRow(row), mean: mean.fromRow(row), sigma: sigma.fromRow(row),
+                  noise: noise.fromRow(row), z: z.fromRow(row))
+        }
     }
 
     func makeSlots(_ layout: inout SlabLayout) -> Slots {

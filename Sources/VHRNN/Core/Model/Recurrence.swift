@@ -19,6 +19,11 @@ struct Recurrence: Sendable {
         var cell: RecurrentCell.Slots
         /// theta_head's output `(rows, 3·G·H)`, what scales g (VHRNN only).
         var hyper: Slot? { thetaHead?.outputs[0] }
+
+        /// These slots for the block of rows from `row` on.
+        func fromRow(_ row: Int) -> Slots {
+            Slots(theta: theta?.fromRow(row), thetaHead: thetaHead?.fromRow(row), cell: cell.fromRow(row))
+        }
     }
 
     func makeSlots(_ layout: inout SlabLayout) -> Slots {

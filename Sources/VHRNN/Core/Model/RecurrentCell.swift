@@ -44,6 +44,12 @@ struct RecurrentCell: Sendable {
         /// LSTM cell state c_t (nil for a GRU).
         var c: Slot?
         var h: Slot
+
+        /// These slots for the block of rows from `row` on.
+        func fromRow(_ row: Int) -> Slots {
+            Slots(wy: wy.fromRow(row), uh: uh?.fromRow(row), gates: gates.fromRow(row), c: c?.fromRow(row),
+                  h: h.fromRow(row))
+        }
     }
 
     /// Plain LSTM sums both projections into one buffer; the others keep U h apart.

@@ -50,6 +50,30 @@ struct StepSlots {
         recurrence = a.recurrence.makeSlots(&layout)
     }
 
+    /// These slots for the block of rows from `row` on: what a team region's block passes to
+    /// the components, with `rows` its row count (every slot is `(rows, width)`, so a block of
+    /// rows is the same slot moved by `row · width`).
+    func fromRow(_ row: Int) -> StepSlots {
+        var s = self
+        s.encodedData = encodedData.fromRow(row)
+        s.target = target.fromRow(row)
+        s.encodedRawData = encodedRawData?.fromRow(row)
+        s.gatheredH = gatheredH.fromRow(row)
+        s.gatheredC = gatheredC?.fromRow(row)
+        s.gatheredHyperH = gatheredHyperH?.fromRow(row)
+        s.gatheredHyperC = gatheredHyperC?.fromRow(row)
+        s.prior = prior.fromRow(row)
+        s.proposal = proposal.fromRow(row)
+        s.phiZ = phiZ.fromRow(row)
+        s.emission = emission.fromRow(row)
+        s.logPrior = logPrior.fromRow(row)
+        s.logProposal = logProposal.fromRow(row)
+        s.logLikelihood = logLikelihood.fromRow(row)
+        s.logAlpha = logAlpha.fromRow(row)
+        s.recurrence = recurrence.fromRow(row)
+        return s
+    }
+
     /// The gathered state as pointers into `slab` (absent parts: `zeros`).
     func gatheredState<S>(slab: UnsafeMutablePointer<S>, zeros: UnsafeMutablePointer<S>) -> RecurrentStatePointers<S> {
         RecurrentStatePointers(h: slab.at(gatheredH), c: gatheredC.map { slab.at($0) } ?? zeros,

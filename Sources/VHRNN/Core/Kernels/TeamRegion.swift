@@ -1,0 +1,28 @@
+internal import CVHRNN
+
+/// One parallel region over blocks of work (`vh_parallel_team`): `body(i)` runs once for every
+/// block i, the blocks spread over the kernel threads, and every kernel called inside a block
+/// runs on that block's thread alone. So a filter step costs one wake-up and one join however
+/// many kernels it calls, instead of one per kernel.
+enum TeamRegion {
+    /// Blocks per thread the backend runs best with: 1 with OpenMP (its workers start together),
+    /// 2 with libdispatch (a late worker's block is taken over by another thread).
+    static var blocksPerThread: Int { Int(vh_team_blocks_per_thread()) }
+
+    /// Runs `body(0) … body(blocks - 1)`, in parallel when `blocks > 1`. With one block `body`
+    /// runs on the calling thread and its kernels keep their own parallel-for.
+    static func run(blocks: Int, _ body: (Int) -> Void) {
+        guard blocks > 1 else {
+            if blocks == 1 { body(0) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var call = body
+            withUnsafeMutablePointer(to: &call) { context in
+                vh_parallel_team(blocks, { context, begin, _ in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(begin)
+                }, context)
+            }
+        }
+    }
+}
