@@ -17,7 +17,7 @@ struct ParticleRowBlocks: Equatable {
     let wholeSequences: Bool
 
     /// Rows a block needs before a thread of its own pays for its wake-up and its GEMMs' fixed costs.
-    static let minimumRows = 64
+    static let minimumRows = 32
 
     init(sequences B: Int, particles K: Int, threads: Int, blocksPerThread: Int,
          minimumRows: Int = ParticleRowBlocks.minimumRows) {

@@ -296,14 +296,16 @@ public final class Trainer<S: KernelScalar> {
             let previousBLASThreads = KernelRuntime.blasThreadCount
             KernelRuntime.blasThreadCount = 1
             defer { KernelRuntime.blasThreadCount = previousBLASThreads }
-            // Every iteration of concurrentPerform initialises its own slot.
+            // One team region, a worker per block: each worker's kernels run on its own thread
+            // (with OpenMP, a parallel-for from a worker would otherwise start a second team of
+            // spinning threads per worker on the same cores). Every block initialises its own slot.
             let outcomes = UnsafeMutableBufferPointer<Result<Double, Error>>.allocate(capacity: workerCount)
             defer {
                 outcomes.baseAddress!.deinitialize(count: workerCount)
                 outcomes.deallocate()
             }
             let model = self.model, split = dataset.train, workers = self.workers
-            DispatchQueue.concurrentPerform(iterations: workerCount) { w in
+            TeamRegion.run(blocks: workerCount) { w in
                 let part = Array(indices[(w * chunk)..<min((w + 1) * chunk, indices.count)])
                 let target = w == 0 ? store.gradients : workers[w].gradients
                 if w > 0 { target.zero(count: store.count) }
