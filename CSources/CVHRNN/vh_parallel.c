@@ -148,6 +148,23 @@ static void vh_team_block(const vh_team_call *call, size_t i) {
 }
 
 #ifndef VH_USE_OPENMP
+static void vh_worker_trampoline(void *p, size_t i) {
+    const vh_team_call *call = (const vh_team_call *)p;
+    call->fn(call->ctx, i, i + 1);
+}
+#endif
+
+void vh_parallel_workers(size_t workers, vh_range_fn fn, void *ctx) {
+#ifdef VH_USE_OPENMP
+    vh_parallel_team(workers, fn, ctx);
+#else
+    if (workers == 0) return;
+    vh_team_call call = {fn, ctx};
+    dispatch_apply_f(workers, dispatch_get_global_queue(0, 0), &call, vh_worker_trampoline);
+#endif
+}
+
+#ifndef VH_USE_OPENMP
 static void vh_team_trampoline(void *p, size_t i) { vh_team_block((const vh_team_call *)p, i); }
 #endif
 

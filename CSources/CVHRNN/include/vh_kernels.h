@@ -31,6 +31,11 @@ void vh_parallel_for(size_t count, size_t grain, vh_range_fn fn, void *ctx);
 // Inside a block every vh_parallel_for runs inline, so a block runs a whole stage sequence
 // (e.g. one filter step over its particle rows) on one thread with one wake-up per region.
 void vh_parallel_team(size_t blocks, vh_range_fn fn, void *ctx);
+// Independent workers (e.g. data-parallel training shares): fn(ctx, i, i + 1) for every i < workers,
+// in parallel. With OpenMP they run as one team region (a parallel-for from a worker outside a
+// team would start a second team of spinning threads per worker); with libdispatch their
+// parallel-fors still split (the core of a worker that finishes first then helps the other).
+void vh_parallel_workers(size_t workers, vh_range_fn fn, void *ctx);
 // Blocks per thread that vh_parallel_team runs best with on this backend (1 OpenMP, 2 dispatch).
 int vh_team_blocks_per_thread(void);
 // Threads the helper uses (OMP_NUM_THREADS / VHRNN_THREADS / online cores).

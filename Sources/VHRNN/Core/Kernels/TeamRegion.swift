@@ -9,6 +9,21 @@ enum TeamRegion {
     /// 2 with libdispatch (a late worker's block is taken over by another thread).
     static var blocksPerThread: Int { Int(vh_team_blocks_per_thread()) }
 
+    /// Runs independent workers `body(0) … body(workers - 1)` in parallel (`vh_parallel_workers`):
+    /// with OpenMP as one team region, with libdispatch as plain concurrent work whose kernels
+    /// may still split (measured: inlining them cost the libdispatch build 6–24% of its training
+    /// throughput, since a worker that finishes early then idles).
+    static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var call = body
+            withUnsafeMutablePointer(to: &call) { context in
+                vh_parallel_workers(workers, { context, begin, _ in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(begin)
+                }, context)
+            }
+        }
+    }
+
     /// Runs `body(0) … body(blocks - 1)`, in parallel when `blocks > 1`. With one block `body`
     /// runs on the calling thread and its kernels keep their own parallel-for.
     static func run(blocks: Int, _ body: (Int) -> Void) {

@@ -296,16 +296,16 @@ public final class Trainer<S: KernelScalar> {
             let previousBLASThreads = KernelRuntime.blasThreadCount
             KernelRuntime.blasThreadCount = 1
             defer { KernelRuntime.blasThreadCount = previousBLASThreads }
-            // One team region, a worker per block: each worker's kernels run on its own thread
-            // (with OpenMP, a parallel-for from a worker would otherwise start a second team of
-            // spinning threads per worker on the same cores). Every block initialises its own slot.
+            // The workers in parallel (TeamRegion.runWorkers: with OpenMP one team region, so a
+            // worker's parallel-for does not start a second team of spinning threads per worker).
+            // Every worker initialises its own slot.
             let outcomes = UnsafeMutableBufferPointer<Result<Double, Error>>.allocate(capacity: workerCount)
             defer {
                 outcomes.baseAddress!.deinitialize(count: workerCount)
                 outcomes.deallocate()
             }
             let model = self.model, split = dataset.train, workers = self.workers
-            TeamRegion.run(blocks: workerCount) { w in
+            TeamRegion.runWorkers(workerCount) { w in
                 let part = Array(indices[(w * chunk)..<min((w + 1) * chunk, indices.count)])
                 let target = w == 0 ? store.gradients : workers[w].gradients
                 if w > 0 { target.zero(count: store.count) }
