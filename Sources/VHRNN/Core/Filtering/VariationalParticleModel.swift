@@ -76,14 +76,15 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         guard let s = blockSlots[r0] else { preconditionFailure("rows \(rows) are not a row block of this pass") }
         let B = w.sequences, D = c.dataDim, E = c.encodedDim
         let slab = w.slab(t)
-        // x_t and phi_x(x_t), one copy per particle (and phi_x(raw x_t) for FIVO's proposal).
+        // x_t, one copy per particle (the likelihood reads it per row). phi_x(x_t) per particle
+        // only for a proposal that reads it as such (no fc layer, so no per-sequence projection):
+        // g reads its projection, and the continuation the sequence's own frame.
         let expand = UnsafePointer(w.expandIndex + r0)
-        S.gatherRowsForward(slab.at(s.encodedData), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0]) + t * B * E),
-                            expand, n: n, inRows: B, width: E)
         S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: n, inRows: B, width: D)
-        if let raw = w.rawSequenceSlots, let rawSlot = s.encodedRawData {
-            S.gatherRowsForward(slab.at(rawSlot), UnsafePointer(w.sequenceTape.at(raw.outputs[0]) + t * B * E), expand,
-                                n: n, inRows: B, width: E)
+        if w.proposalProjection == nil {
+            let source = (w.rawSequenceSlots ?? w.sequenceSlots).outputs[0]
+            S.gatherRowsForward(slab.at(s.encodedRawData ?? s.encodedData), UnsafePointer(w.sequenceTape.at(source) + t * B * E),
+                                expand, n: n, inRows: B, width: E)
         }
         architecture.stepForward(parameters: UnsafePointer(model.parameters.values), slab: slab, slots: s,
                                  inputs: stepInputs(t, gathered: gathered, slots: s, fromRow: r0), recur: !isLast, rows: n)

@@ -19,6 +19,8 @@ extension ParticleFilter {
         /// whole trajectories given the prefix.
         var logWeights: UnsafeMutablePointer<S>
         var rows: Int
+        /// phi_x(x_{T-1}) of every sequence, `(sequences, E)` (the particles share it).
+        var encodedFrames: UnsafePointer<S>
     }
 
     /// The last step of the last pass. Valid for taped and untaped passes: without a tape
@@ -27,7 +29,9 @@ extension ParticleFilter {
         guard let w = stepModel.tape, smc.lastSteps > 0 else { preconditionFailure("run the filter first") }
         let t = smc.lastSteps - 1
         return FinalStep(slab: w.slab(t), slots: w.slots, state: stateInputs(t), logWeights: smc.currentWeights,
-                         rows: w.rows)
+                         rows: w.rows,
+                         encodedFrames: UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0]) + t * w.sequences
+                             * model.configuration.encodedDim))
     }
 
     /// The state step t of the last pass read.

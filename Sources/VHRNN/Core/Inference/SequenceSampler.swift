@@ -133,7 +133,8 @@ public final class SequenceSampler<S: KernelScalar> {
             S.gatherRowsForward(dst, src, idx, n: N, inRows: K, width: width)
         }
         gather(slab.at(s.z), last.slab.at(fs.proposal.z), c.latentDim)
-        gather(slab.at(s.phiX.outputs[0]), last.slab.at(fs.encodedData), c.encodedDim)
+        // phi_x(x_{T0-1}) is the prefix's own frame, the same for every particle.
+        for row in 0..<N { (slab.at(s.phiX.outputs[0]) + row * c.encodedDim).update(from: last.encodedFrames, count: c.encodedDim) }
         gather(slab.at(s.phiZ.outputs[0]), last.slab.at(fs.phiZ.outputs[0]), c.encodedDim)
         let initial = s.initialState(slab: slab, zeros: w.zeroState)
         gather(initial.h, last.state.h, c.hiddenDim)
