@@ -97,11 +97,19 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
     private func drawNormals(step t: Int, rows: Range<Int>) {
         let w = buffers!, K = w.particles, width = model.noiseWidth
         let noise = model.noise(step: t)
+        forEachSequencePart(of: rows, particles: K) { b, part in
+            NoiseStream.normals(into: noise + part.lowerBound * width, count: part.count * width, state: w.noiseStates[b],
+                                from: (part.lowerBound - b * K) * width)
+        }
+    }
+
+    /// Calls `body(b, part)` for each sequence b whose rows meet `rows`, with `part` its rows in `rows`.
+    @inline(__always)
+    private func forEachSequencePart(of rows: Range<Int>, particles K: Int, _ body: (Int, Range<Int>) -> Void) {
         var row = rows.lowerBound
         while row < rows.upperBound {
             let b = row / K, end = min(rows.upperBound, (b + 1) * K)
-            NoiseStream.normals(into: noise + row * width, count: (end - row) * width, state: w.noiseStates[b],
-                                from: (row - b * K) * width)
+            body(b, row..<end)
             row = end
         }
     }
@@ -111,11 +119,9 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
     private func accumulateWeights(step t: Int, rows: Range<Int>) {
         let w = buffers!, K = w.particles, B = w.sequences
         let logAlpha = model.logAlpha(step: t)
-        var row = rows.lowerBound
-        while row < rows.upperBound {
-            let b = row / K, end = min(rows.upperBound, (b + 1) * K)
-            S.logWeightsAccumulate(w.weights + row, logAlpha + row, UnsafePointer(w.mask + t * B + b), b: 1, k: end - row)
-            row = end
+        forEachSequencePart(of: rows, particles: K) { b, part in
+            S.logWeightsAccumulate(w.weights + part.lowerBound, logAlpha + part.lowerBound,
+                                   UnsafePointer(w.mask + t * B + b), b: 1, k: part.count)
         }
         if w.withTape { (w.weightTape(t) + rows.lowerBound).update(from: w.weights + rows.lowerBound, count: rows.count) }
     }

@@ -14,10 +14,16 @@ enum TeamRegion {
     /// may still split (measured: inlining them cost the libdispatch build 6–24% of its training
     /// throughput, since a worker that finishes early then idles).
     static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
+        call(vh_parallel_workers, workers, body)
+    }
+
+    /// Hands `body` to a C entry point that calls fn(ctx, i, i + 1) for every i < count.
+    private static func call(_ entry: (Int, vh_range_fn?, UnsafeMutableRawPointer?) -> Void, _ count: Int,
+                             _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            var call = body
-            withUnsafeMutablePointer(to: &call) { context in
-                vh_parallel_workers(workers, { context, begin, _ in
+            var closure = body
+            withUnsafeMutablePointer(to: &closure) { context in
+                entry(count, { context, begin, _ in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(begin)
                 }, context)
             }
@@ -31,13 +37,6 @@ enum TeamRegion {
             if blocks == 1 { body(0) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            var call = body
-            withUnsafeMutablePointer(to: &call) { context in
-                vh_parallel_team(blocks, { context, begin, _ in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(begin)
-                }, context)
-            }
-        }
+        call(vh_parallel_team, blocks, body)
     }
 }
