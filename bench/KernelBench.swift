@@ -253,7 +253,7 @@ private func gaussianLogpdfCase(n: Int, d: Int) -> BenchCase {
         fwd: Direction(run: { reps in repeatCalls(reps) { vh_gaussian_logpdf_forward_f32(logp, x, mu, sigma, N, D) } },
                        flops: 8 * nd, bytes: 4 * (3 * nd + f(n))),
         bwd: Direction(run: { reps in repeatCalls(reps) {
-                           vh_gaussian_logpdf_backward_f32(dx, dmu, dsigma, dlogp, x, mu, sigma, N, D) } },
+                           vh_gaussian_logpdf_backward_f32(dx, dmu, dsigma, dlogp, x, nil, mu, sigma, N, D) } },
                        flops: 11 * nd, bytes: 4 * (9 * nd + f(n))),
         pool: p)
 }
@@ -302,9 +302,9 @@ private func bernoulliCase(n: Int, d: Int) -> BenchCase {
     let nd = f(n) * f(d)
     return BenchCase(
         kernel: "bernoulli_logpmf", n: n, dims: "d=\(d)",
-        fwd: Direction(run: { reps in repeatCalls(reps) { vh_bernoulli_logpmf_forward_f32(logp, x, logits, N, D) } },
+        fwd: Direction(run: { reps in repeatCalls(reps) { vh_bernoulli_logpmf_forward_f32(logp, x, nil, logits, N, D) } },
                        flops: 4 * nd, bytes: 4 * (2 * nd + f(n))),
-        bwd: Direction(run: { reps in repeatCalls(reps) { vh_bernoulli_logpmf_backward_f32(dlogits, dlogp, x, logits, N, D) } },
+        bwd: Direction(run: { reps in repeatCalls(reps) { vh_bernoulli_logpmf_backward_f32(dlogits, dlogp, x, nil, logits, N, D) } },
                        flops: 4 * nd, bytes: 4 * (4 * nd + f(n))),
         pool: p)
 }

@@ -20,6 +20,25 @@ VH_FN(vh_flat_row_sums)(R *out, const R *t, size_t rows, int d, R add) {
 }
 #pragma clang fp reassociate(off)
 
+// The `rows` rows from row i of a per-row input x as one contiguous block: x itself when
+// row r reads x row r (x_row NULL), else the rows x_row[i..] gathered into t (the particles
+// of a sequence share its frame, which is then read through their sequence index rather than
+// copied to every particle; the caller overwrites t element by element).
+static inline __attribute__((always_inline)) const R *
+VH_FN(vh_flat_rows)(R *t, const R *x, const int32_t *x_row, size_t i, size_t rows, int d) {
+    if (!x_row) return x + i * (size_t)d;
+    for (size_t r = 0; r < rows; r++)
+        memcpy(t + r * (size_t)d, x + (size_t)x_row[i + r] * (size_t)d, sizeof(R) * (size_t)d);
+    return t;
+}
+
+// z = mu + sigma . eps rounded twice (multiply, then add), as the unfused sample kernel does
+// at every instruction-set level: a fused multiply-add here would change the bits.
+static inline __attribute__((always_inline)) R VH_FN(vh_sample_unfused)(R mu, R sigma, R eps) {
+#pragma clang fp contract(off)
+    return mu + sigma * eps;
+}
+
 VH_HOT void VH_FN(vh_gaussian_sigma_forward)(R *sigma, const R *raw, size_t count, R sigma_min) {
     for (size_t i = 0; i < count; i++) {
         R s = VH_FN(vh_softplus)(raw[i] + (R)0.5);
@@ -47,6 +66,7 @@ VH_HOT void VH_FN(vh_gaussian_sigma_backward)(R *draw, const R *dsigma, const R 
 typedef struct {
     R *out, *dx, *dmu, *dsigma;
     const R *dlogp, *x, *mu, *sigma;
+    const int32_t *x_row;  // row i reads x row x_row[i] (NULL: row i)
     int d;
 } VH_FN(vh_gauss_ctx);
 
@@ -83,8 +103,121 @@ VH_HOT static void VH_FN(vh_gaussian_logpdf_rows)(void *ctx, size_t begin, size_
 
 void VH_FN(vh_gaussian_logpdf_forward)(R *logp, const R *x, const R *mu, const R *sigma,
                                        int n, int d) {
-    VH_FN(vh_gauss_ctx) k = {logp, NULL, NULL, NULL, NULL, x, mu, sigma, d};
+    VH_FN(vh_gauss_ctx) k = {logp, NULL, NULL, NULL, NULL, x, mu, sigma, NULL, d};
     vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 30), VH_FN(vh_gaussian_logpdf_rows), &k);
+}
+
+// ---- Fused forward passes: one pass over a block of rows where the kernels above take two
+// to four, each element computed by the same expressions in the same order (the same bits).
+
+typedef struct {
+    R *mu, *sigma, *z, *logp;
+    const R *mean, *mu_p, *dmu, *raw, *eps, *x;
+    const int32_t *x_row;
+    R sigma_min;
+    int d;
+} VH_FN(vh_head_ctx);
+
+// mu = mu_p + dmu; sigma = max(softplus(raw + 0.5), sigma_min); z = mu + sigma . eps;
+// logp = sum_d log N(z | mu, sigma).
+VH_HOT static void VH_FN(vh_gaussian_proposal_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_head_ctx) *k = ctx;
+    const int d = k->d;
+    const R add = -(R)0.5 * (R)d * VH_LOG_2PI, sigma_min = k->sigma_min;
+    if (d > VH_FLAT_BLOCK) {
+        for (size_t i = begin; i < end; i++) {
+#pragma clang fp reassociate(on)
+            const size_t o = i * (size_t)d;
+            R acc = 0;
+            for (int j = 0; j < d; j++) {
+                R mean = k->mu_p[o + j] + k->dmu[o + j];
+                R s = VH_FN(vh_softplus)(k->raw[o + j] + (R)0.5);
+                s = s > sigma_min ? s : sigma_min;
+                R sample = VH_FN(vh_sample_unfused)(mean, s, k->eps[o + j]);
+                k->mu[o + j] = mean;
+                k->sigma[o + j] = s;
+                k->z[o + j] = sample;
+                R e = (sample - mean) / s;
+                acc += (R)-0.5 * e * e - VH_LOG(s);
+            }
+            k->logp[i] = acc + add;
+        }
+        return;
+    }
+    R t[VH_FLAT_BLOCK];
+    const size_t rows_per = (size_t)(VH_FLAT_BLOCK / d);
+    for (size_t i = begin; i < end; i += rows_per) {
+        const size_t rows = end - i < rows_per ? end - i : rows_per, m = rows * (size_t)d, o = i * (size_t)d;
+        R *mu = k->mu + o, *sigma = k->sigma + o, *z = k->z + o;
+        const R *mu_p = k->mu_p + o, *dmu = k->dmu + o, *raw = k->raw + o, *eps = k->eps + o;
+        VH_SIMD_MATH
+        for (size_t j = 0; j < m; j++) {
+            R mean = mu_p[j] + dmu[j];
+            R s = VH_FN(vh_softplus)(raw[j] + (R)0.5);
+            s = s > sigma_min ? s : sigma_min;
+            R sample = VH_FN(vh_sample_unfused)(mean, s, eps[j]);
+            mu[j] = mean;
+            sigma[j] = s;
+            z[j] = sample;
+            R e = (sample - mean) / s;
+            t[j] = (R)-0.5 * e * e - VH_LOG(s);
+        }
+        VH_FN(vh_flat_row_sums)(k->logp + i, t, rows, d, add);
+    }
+}
+
+void VH_FN(vh_gaussian_proposal_forward)(R *mu, R *sigma, R *z, R *logq, const R *mu_p, const R *dmu,
+                                         const R *raw, const R *eps, R sigma_min, int n, int d) {
+    VH_FN(vh_head_ctx) k = {mu, sigma, z, logq, NULL, mu_p, dmu, raw, eps, NULL, NULL, sigma_min, d};
+    vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 60), VH_FN(vh_gaussian_proposal_rows), &k);
+}
+
+// sigma = max(softplus(raw + 0.5), sigma_min); logp = sum_d log N(x | mu, sigma).
+VH_HOT static void VH_FN(vh_gaussian_head_logpdf_rows)(void *ctx, size_t begin, size_t end) {
+    const VH_FN(vh_head_ctx) *k = ctx;
+    const int d = k->d;
+    const R add = -(R)0.5 * (R)d * VH_LOG_2PI, sigma_min = k->sigma_min;
+    if (d > VH_FLAT_BLOCK) {
+        for (size_t i = begin; i < end; i++) {
+#pragma clang fp reassociate(on)
+            const R *x_i = k->x + (k->x_row ? (size_t)k->x_row[i] : i) * d;
+            const R *mu_i = k->mean + i * d, *raw_i = k->raw + i * d;
+            R *s_i = k->sigma + i * d;
+            R acc = 0;
+            for (int j = 0; j < d; j++) {
+                R s = VH_FN(vh_softplus)(raw_i[j] + (R)0.5);
+                s = s > sigma_min ? s : sigma_min;
+                s_i[j] = s;
+                R e = (x_i[j] - mu_i[j]) / s;
+                acc += (R)-0.5 * e * e - VH_LOG(s);
+            }
+            k->logp[i] = acc + add;
+        }
+        return;
+    }
+    R t[VH_FLAT_BLOCK];
+    const size_t rows_per = (size_t)(VH_FLAT_BLOCK / d);
+    for (size_t i = begin; i < end; i += rows_per) {
+        const size_t rows = end - i < rows_per ? end - i : rows_per, m = rows * (size_t)d;
+        const R *x = VH_FN(vh_flat_rows)(t, k->x, k->x_row, i, rows, d);
+        const R *mu = k->mean + i * d, *raw = k->raw + i * d;
+        R *sigma = k->sigma + i * d;
+        VH_SIMD_MATH
+        for (size_t j = 0; j < m; j++) {
+            R s = VH_FN(vh_softplus)(raw[j] + (R)0.5);
+            s = s > sigma_min ? s : sigma_min;
+            sigma[j] = s;
+            R e = (x[j] - mu[j]) / s;
+            t[j] = (R)-0.5 * e * e - VH_LOG(s);
+        }
+        VH_FN(vh_flat_row_sums)(k->logp + i, t, rows, d, add);
+    }
+}
+
+void VH_FN(vh_gaussian_head_logpdf_forward)(R *sigma, R *logp, const R *x, const int32_t *x_row,
+                                            const R *mu, const R *raw, R sigma_min, int n, int d) {
+    VH_FN(vh_head_ctx) k = {NULL, sigma, NULL, logp, mu, NULL, NULL, raw, NULL, x, x_row, sigma_min, d};
+    vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 50), VH_FN(vh_gaussian_head_logpdf_rows), &k);
 }
 
 VH_HOT static void VH_FN(vh_gaussian_logpdf_bwd_rows)(void *ctx, size_t begin, size_t end) {
@@ -92,11 +225,12 @@ VH_HOT static void VH_FN(vh_gaussian_logpdf_bwd_rows)(void *ctx, size_t begin, s
     const int d = k->d;
     for (size_t i = begin; i < end; i++) {
         R g = k->dlogp[i];
+        const R *x_i = k->x + (k->x_row ? (size_t)k->x_row[i] : i) * (size_t)d;
         for (int j = 0; j < d; j++) {
             size_t ij = i * d + j;
             // forward: logp = -0.5 e^2 - log sigma - 0.5 log 2pi, e = (x - mu) / sigma
             R s = k->sigma[ij];
-            R e = (k->x[ij] - k->mu[ij]) / s;
+            R e = (x_i[j] - k->mu[ij]) / s;
             if (k->dx) k->dx[ij] -= g * e / s;
             if (k->dmu) k->dmu[ij] += g * e / s;
             if (k->dsigma) k->dsigma[ij] += g * (e * e - (R)1) / s;
@@ -105,8 +239,9 @@ VH_HOT static void VH_FN(vh_gaussian_logpdf_bwd_rows)(void *ctx, size_t begin, s
 }
 
 void VH_FN(vh_gaussian_logpdf_backward)(R *dx, R *dmu, R *dsigma, const R *dlogp, const R *x,
-                                        const R *mu, const R *sigma, int n, int d) {
-    VH_FN(vh_gauss_ctx) k = {NULL, dx, dmu, dsigma, dlogp, x, mu, sigma, d};
+                                        const int32_t *x_row, const R *mu, const R *sigma, int n,
+                                        int d) {
+    VH_FN(vh_gauss_ctx) k = {NULL, dx, dmu, dsigma, dlogp, x, mu, sigma, x_row, d};
     vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 20), VH_FN(vh_gaussian_logpdf_bwd_rows),
                     &k);
 }
@@ -177,6 +312,7 @@ VH_HOT void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *d
 typedef struct {
     R *out, *dlogits;
     const R *dlogp, *x, *logits;
+    const int32_t *x_row;  // row i reads x row x_row[i] (NULL: row i)
     int d;
 } VH_FN(vh_bern_ctx);
 
@@ -186,7 +322,7 @@ VH_HOT static void VH_FN(vh_bernoulli_rows)(void *ctx, size_t begin, size_t end)
     if (d > VH_FLAT_BLOCK) {
         for (size_t i = begin; i < end; i++) {
 #pragma clang fp reassociate(on)
-            const R *x_i = k->x + i * d, *l_i = k->logits + i * d;
+            const R *x_i = k->x + (k->x_row ? (size_t)k->x_row[i] : i) * d, *l_i = k->logits + i * d;
             R acc = 0;
             for (int j = 0; j < d; j++) acc += x_i[j] * l_i[j] - VH_FN(vh_softplus)(l_i[j]);
             k->out[i] = acc;
@@ -197,15 +333,16 @@ VH_HOT static void VH_FN(vh_bernoulli_rows)(void *ctx, size_t begin, size_t end)
     const size_t rows_per = (size_t)(VH_FLAT_BLOCK / d);
     for (size_t i = begin; i < end; i += rows_per) {
         const size_t rows = end - i < rows_per ? end - i : rows_per, m = rows * (size_t)d;
-        const R *x = k->x + i * d, *l = k->logits + i * d;
+        const R *x = VH_FN(vh_flat_rows)(t, k->x, k->x_row, i, rows, d), *l = k->logits + i * d;
         VH_SIMD_MATH
         for (size_t j = 0; j < m; j++) t[j] = x[j] * l[j] - VH_FN(vh_softplus)(l[j]);
         VH_FN(vh_flat_row_sums)(k->out + i, t, rows, d, (R)0);
     }
 }
 
-void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const R *logits, int n, int d) {
-    VH_FN(vh_bern_ctx) k = {logp, NULL, NULL, x, logits, d};
+void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const int32_t *x_row, const R *logits,
+                                        int n, int d) {
+    VH_FN(vh_bern_ctx) k = {logp, NULL, NULL, x, logits, x_row, d};
     vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 30), VH_FN(vh_bernoulli_rows), &k);
 }
 
@@ -214,15 +351,17 @@ VH_HOT static void VH_FN(vh_bernoulli_bwd_rows)(void *ctx, size_t begin, size_t 
     const int d = k->d;
     for (size_t i = begin; i < end; i++) {
         R g = k->dlogp[i];
+        const R *x_i = k->x + (k->x_row ? (size_t)k->x_row[i] : i) * d;
+        R *dl_i = k->dlogits + i * d;
+        const R *l_i = k->logits + i * d;
         // forward: logp = x l - softplus(l), so dl = x - sigmoid(l)
-        for (size_t ij = i * d; ij < (i + 1) * d; ij++)
-            k->dlogits[ij] += g * (k->x[ij] - VH_FN(vh_sigmoid)(k->logits[ij]));
+        for (int j = 0; j < d; j++) dl_i[j] += g * (x_i[j] - VH_FN(vh_sigmoid)(l_i[j]));
     }
 }
 
-void VH_FN(vh_bernoulli_logpmf_backward)(R *dlogits, const R *dlogp, const R *x,
+void VH_FN(vh_bernoulli_logpmf_backward)(R *dlogits, const R *dlogp, const R *x, const int32_t *x_row,
                                          const R *logits, int n, int d) {
-    VH_FN(vh_bern_ctx) k = {NULL, dlogits, dlogp, x, logits, d};
+    VH_FN(vh_bern_ctx) k = {NULL, dlogits, dlogp, x, logits, x_row, d};
     vh_parallel_for((size_t)n, vh_grain_rows((size_t)d * 20), VH_FN(vh_bernoulli_bwd_rows), &k);
 }
 

@@ -60,11 +60,11 @@ VH_FM float vh_fast_expf(float x) {
 }
 
 // log x. x = 2^e m, m in [sqrt(1/2), sqrt(2)); log(m) by Cephes' polynomial in m - 1.
-VH_FM float vh_fast_logf(float x) {
-    int sub = x < 1.17549435e-38f;  // subnormal (or <= 0): scale up by 2^23 first
-    float xs = sub ? x * 8388608.0f : x;
-    uint32_t u = vh_fm_bits(xs);
-    int32_t e = (int32_t)((u >> 23) & 0xffu) - 126 - (sub ? 23 : 0);
+// log(x) for a positive normal x, before vh_fast_logf's special cases; `scaled` says x was
+// multiplied by 2^23 (a subnormal input brought into range).
+VH_FM float vh_fm_log_normal(float x, int scaled) {
+    uint32_t u = vh_fm_bits(x);
+    int32_t e = (int32_t)((u >> 23) & 0xffu) - 126 - (scaled ? 23 : 0);
     float m = vh_fm_float((u & 0x007fffffu) | 0x3f000000u);  // [0.5, 1)
     int lo = m < 0.707106781186547524f;
     float f = lo ? (m + m) - 1.0f : m - 1.0f;                 // exact
@@ -83,7 +83,12 @@ VH_FM float vh_fast_logf(float x) {
     y = y + fe * -2.12194440e-4f;
     y = y - 0.5f * z;
     float res = f + y;
-    res = res + fe * 0.693359375f;
+    return res + fe * 0.693359375f;
+}
+
+VH_FM float vh_fast_logf(float x) {
+    int sub = x < 1.17549435e-38f;  // subnormal (or <= 0): scale up by 2^23 first
+    float res = vh_fm_log_normal(sub ? x * 8388608.0f : x, sub);
     res = x == INFINITY ? x : res;
     res = x == 0.0f ? -INFINITY : res;
     res = x < 0.0f ? NAN : res;
@@ -91,15 +96,16 @@ VH_FM float vh_fast_logf(float x) {
     return res;
 }
 
-// log(1 + t) for t in [0, 1] (the softplus tail): log of the rounded sum u = 1 + t, plus the
-// first-order correction for the rounding error of that sum (exact by Fast2Sum).
+// log(1 + t) for t in [0, 1] or NaN (what softplus passes): 1 + t lies in [1, 2], where none
+// of vh_fast_logf's special cases but NaN can occur, so they are skipped (same bits, fewer
+// operations in the softplus of every Bernoulli key and Gaussian sigma).
 VH_FM float vh_fast_log1p_unit(float t) {
     float u = 1.0f + t;
     float c = t - (u - 1.0f);
-    return vh_fast_logf(u) + c / u;
+    float res = vh_fm_log_normal(u, 0) + c / u;
+    return u != u ? u : res;
 }
 
-// softplus(a) = log(1 + e^a) = max(a, 0) + log1p(e^-|a|).
 VH_FM float vh_fast_softplusf(float a) {
     return (a > 0.0f ? a : 0.0f) + vh_fast_log1p_unit(vh_fast_expf(-fabsf(a)));
 }

@@ -99,9 +99,11 @@ void VH_FN(vh_gaussian_sigma_backward)(R *draw, const R *dsigma, const R *raw, s
 // logp (n) = sum_d log N(x | mu, sigma) over d columns.
 void VH_FN(vh_gaussian_logpdf_forward)(R *logp, const R *x, const R *mu, const R *sigma,
                                        int n, int d);
-// dx, dmu, dsigma (n, d) += dlogp (n) * partials. Any may be NULL.
+// dx, dmu, dsigma (n, d) += dlogp (n) * partials. Any may be NULL. x_row: row i reads x row
+// x_row[i] (the frame a sequence's particles share; dx must then be NULL); NULL: row i.
 void VH_FN(vh_gaussian_logpdf_backward)(R *dx, R *dmu, R *dsigma, const R *dlogp, const R *x,
-                                        const R *mu, const R *sigma, int n, int d);
+                                        const int32_t *x_row, const R *mu, const R *sigma, int n,
+                                        int d);
 // z = mu + sigma . eps   (reparameterised sample; eps drawn by the caller)
 void VH_FN(vh_gaussian_sample_forward)(R *z, const R *mu, const R *sigma, const R *eps,
                                        size_t count);
@@ -116,12 +118,26 @@ void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *dsigma_p
                                     const R *dkl, const R *mu_q, const R *sigma_q,
                                     const R *mu_p, const R *sigma_p, int n, int d);
 
+// Fused forward passes, each one pass where the kernels above take two to four, the same
+// values bit for bit:
+// mu = mu_p + dmu; sigma = max(softplus(raw + 0.5), sigma_min); z = mu + sigma . eps;
+// logq (n) = sum_d log N(z | mu, sigma)   (the proposal head, its draw and its density).
+void VH_FN(vh_gaussian_proposal_forward)(R *mu, R *sigma, R *z, R *logq, const R *mu_p,
+                                         const R *dmu, const R *raw, const R *eps, R sigma_min,
+                                         int n, int d);
+// sigma = max(softplus(raw + 0.5), sigma_min); logp (n) = sum_d log N(x | mu, sigma)
+// (a head's sigma and its density at x; x_row as in vh_gaussian_logpdf_backward).
+void VH_FN(vh_gaussian_head_logpdf_forward)(R *sigma, R *logp, const R *x, const int32_t *x_row,
+                                            const R *mu, const R *raw, R sigma_min, int n, int d);
+
 // ---- Bernoulli emission -------------------------------------------------------------------
-// logp (n) = sum_d [x . l - softplus(l)], stable for any logit magnitude.
-void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const R *logits, int n, int d);
+// logp (n) = sum_d [x . l - softplus(l)], stable for any logit magnitude. x_row: row i reads x
+// row x_row[i] (NULL: row i).
+void VH_FN(vh_bernoulli_logpmf_forward)(R *logp, const R *x, const int32_t *x_row,
+                                        const R *logits, int n, int d);
 // dlogits += dlogp * (x - sigmoid(l)).
 void VH_FN(vh_bernoulli_logpmf_backward)(R *dlogits, const R *dlogp, const R *x,
-                                         const R *logits, int n, int d);
+                                         const int32_t *x_row, const R *logits, int n, int d);
 
 // ---- ancestor gather ----------------------------------------------------------------------
 // out[i, :] = input[index[i], :] for i < n; width columns. out must not alias input.

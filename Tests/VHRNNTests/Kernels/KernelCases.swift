@@ -323,3 +323,98 @@ struct LogSumExpCase: KernelCaseBuilder {
             })
     }
 }
+
+/// The fused proposal pass (mean, sigma, draw and density at once), checked against the
+/// unfused kernels' backward chain: d log q through its partials, then the draw, then sigma.
+struct GaussianProposalCase: KernelCaseBuilder {
+    var n: Int, d: Int, floor: Double = 0
+    var description: String { "gaussian proposal n=\(n) d=\(d) floor=\(floor)" }
+    func build<S: KernelScalar>(_: S.Type) -> KernelCase<S> {
+        KernelCase(
+            inputs: [InputSpec(name: "mu_p", shape: [n, d]), InputSpec(name: "dmu", shape: [n, d]),
+                     InputSpec(name: "raw", shape: [n, d], domain: floor > 0 ? .scaled(3) : .normal),
+                     InputSpec(name: "eps", shape: [n, d], differentiable: false)],
+            forward: { x in
+                let mean: Tensor<S> = zeros([n, d]), sigma: Tensor<S> = zeros([n, d]), z: Tensor<S> = zeros([n, d])
+                let logq: Tensor<S> = zeros([n])
+                try Kernels.gaussianProposalForward(mean: mean, sigma: sigma, sample: z, logDensity: logq,
+                                                    priorMean: x[0], residual: x[1], raw: x[2], noise: x[3],
+                                                    floor: S(floor))
+                return [mean, sigma, z, logq]
+            },
+            backward: { x, g in
+                let mean: Tensor<S> = zeros([n, d]), sigma: Tensor<S> = zeros([n, d]), z: Tensor<S> = zeros([n, d])
+                try Kernels.gaussianProposalForward(mean: mean, sigma: sigma, sample: z, logDensity: zeros([n]),
+                                                    priorMean: x[0], residual: x[1], raw: x[2], noise: x[3],
+                                                    floor: S(floor))
+                // d mean, d sigma and d z start from the outputs' own gradients
+                let dMean = try Tensor<S>(shape: [n, d], values: g[0].values)
+                let dSigma = try Tensor<S>(shape: [n, d], values: g[1].values)
+                let dz = try Tensor<S>(shape: [n, d], values: g[2].values)
+                try Kernels.gaussianLogPDFBackward(xGradient: dz, meanGradient: dMean, sigmaGradient: dSigma,
+                                                   logDensityGradient: g[3], x: z, mean: mean, sigma: sigma)
+                try Kernels.gaussianSampleBackward(meanGradient: dMean, sigmaGradient: dSigma, sampleGradient: dz,
+                                                   noise: x[3])
+                let dRaw: Tensor<S> = zeros([n, d])
+                try Kernels.gaussianSigmaBackward(rawGradient: dRaw, sigmaGradient: dSigma, raw: x[2], floor: S(floor))
+                return [dMean, try Tensor(shape: [n, d], values: dMean.values), dRaw, nil]
+            })
+    }
+}
+
+/// A head's fused sigma and density at a shared frame (`xRows`: row i reads frame xRows[i]),
+/// checked against the unfused backward (density partials, then sigma).
+struct GaussianHeadLogPDFCase: KernelCaseBuilder {
+    var n: Int, d: Int, xRows: [Int32]?, frames: Int, floor: Double = 0
+    var description: String { "gaussian head logpdf n=\(n) d=\(d) rows=\(xRows.map { "\($0)" } ?? "own") floor=\(floor)" }
+    func build<S: KernelScalar>(_: S.Type) -> KernelCase<S> {
+        KernelCase(
+            inputs: [InputSpec(name: "x", shape: [xRows == nil ? n : frames, d], differentiable: false),
+                     InputSpec(name: "mu", shape: [n, d]),
+                     // without a floor, raw ~ N(0, 1) keeps sigma away from 0 (finite differences)
+                     InputSpec(name: "raw", shape: [n, d], domain: floor > 0 ? .scaled(3) : .normal)],
+            forward: { x in
+                let sigma: Tensor<S> = zeros([n, d]), lp: Tensor<S> = zeros([n])
+                try Kernels.gaussianHeadLogPDFForward(sigma: sigma, logDensity: lp, x: x[0], xRows: xRows, mean: x[1],
+                                                      raw: x[2], floor: S(floor))
+                return [sigma, lp]
+            },
+            backward: { x, g in
+                let sigma: Tensor<S> = zeros([n, d])
+                try Kernels.gaussianHeadLogPDFForward(sigma: sigma, logDensity: zeros([n]), x: x[0], xRows: xRows,
+                                                      mean: x[1], raw: x[2], floor: S(floor))
+                // the frame each row read, as its own row (the unfused backward reads row i)
+                let rowsRead: Tensor<S> = zeros([n, d])
+                for i in 0..<n { for j in 0..<d { rowsRead[i * d + j] = x[0][Int(xRows?[i] ?? Int32(i)) * d + j] } }
+                let dMu: Tensor<S> = zeros([n, d]), dRaw: Tensor<S> = zeros([n, d])
+                let dSigma = try Tensor<S>(shape: [n, d], values: g[0].values)
+                try Kernels.gaussianLogPDFBackward(xGradient: nil, meanGradient: dMu, sigmaGradient: dSigma,
+                                                   logDensityGradient: g[1], x: rowsRead, mean: x[1], sigma: sigma)
+                try Kernels.gaussianSigmaBackward(rawGradient: dRaw, sigmaGradient: dSigma, raw: x[2], floor: S(floor))
+                return [nil, dMu, dRaw]
+            })
+    }
+}
+
+/// The Bernoulli likelihood of frames shared by several rows (row i reads frame xRows[i]).
+struct SharedFrameBernoulliCase: KernelCaseBuilder {
+    var xRows: [Int32], frames: Int, d: Int
+    var description: String { "bernoulli shared frames rows=\(xRows) d=\(d)" }
+    func build<S: KernelScalar>(_: S.Type) -> KernelCase<S> {
+        let n = xRows.count
+        return KernelCase(
+            inputs: [InputSpec(name: "x", shape: [frames, d], domain: .binary, differentiable: false),
+                     InputSpec(name: "logits", shape: [n, d])],
+            forward: { x in
+                let lp: Tensor<S> = zeros([n])
+                try Kernels.bernoulliLogPMFForward(logProbability: lp, x: x[0], xRows: xRows, logits: x[1])
+                return [lp]
+            },
+            backward: { x, g in
+                let dl: Tensor<S> = zeros([n, d])
+                try Kernels.bernoulliLogPMFBackward(logitsGradient: dl, logProbabilityGradient: g[0], x: x[0],
+                                                    xRows: xRows, logits: x[1])
+                return [nil, dl]
+            })
+    }
+}

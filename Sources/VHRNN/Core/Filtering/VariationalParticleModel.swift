@@ -74,13 +74,13 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     func stepForward(_ t: Int, gathered: Bool, isLast: Bool, rows: Range<Int>) {
         let w = tape!, c = architecture.configuration, r0 = rows.lowerBound, n = rows.count
         guard let s = blockSlots[r0] else { preconditionFailure("rows \(rows) are not a row block of this pass") }
-        let B = w.sequences, D = c.dataDim, E = c.encodedDim
+        let B = w.sequences, E = c.encodedDim
         let slab = w.slab(t)
-        // x_t, one copy per particle (the likelihood reads it per row). phi_x(x_t) per particle
-        // only for a proposal that reads it as such (no fc layer, so no per-sequence projection):
-        // g reads its projection, and the continuation the sequence's own frame.
+        // Nothing per sequence is copied to the particles (the likelihood reads x_t, g its
+        // projection and the continuation the sequence's own frame, all through the rows'
+        // sequence index), except phi_x(x_t) for a proposal that reads it as such (no fc layer,
+        // so no per-sequence projection).
         let expand = UnsafePointer(w.expandIndex + r0)
-        S.gatherRowsForward(slab.at(s.target), UnsafePointer(w.targets + t * B * D), expand, n: n, inRows: B, width: D)
         if w.proposalProjection == nil {
             let source = (w.rawSequenceSlots ?? w.sequenceSlots).outputs[0]
             S.gatherRowsForward(slab.at(s.encodedRawData ?? s.encodedData), UnsafePointer(w.sequenceTape.at(source) + t * B * E),
@@ -190,7 +190,7 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     /// whose first row is `row` (default: all rows).
     func stepInputs(_ t: Int, gathered: Bool, slots: StepSlots? = nil, fromRow row: Int = 0)
         -> ModelArchitecture.StepInputs<S> {
-        let w = tape!, s = slots ?? w.slots, slab = w.slab(t), B = w.sequences
+        let w = tape!, s = slots ?? w.slots, slab = w.slab(t), B = w.sequences, c = architecture.configuration
         let ex = slab.at(s.encodedData)
         func projection(_ slot: Slot) -> SequenceProjection<S> {
             SequenceProjection(values: UnsafePointer(w.sequenceTape.at(slot) + t * B * slot.width),
@@ -199,7 +199,8 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         }
         return ModelArchitecture.StepInputs(state: stateInputs(t, gathered: gathered, slots: s), encodedData: ex,
                                             proposalData: s.encodedRawData.map { slab.at($0) } ?? ex,
-                                            target: slab.at(s.target),
+                                            target: SequenceFrame(values: UnsafePointer(w.targets + t * B * c.dataDim),
+                                                                  index: UnsafePointer(w.expandIndex + row)),
                                             proposalProjection: w.proposalProjection.map(projection),
                                             recurrenceProjection: projection(w.recurrenceProjection))
     }

@@ -47,6 +47,15 @@ extension ParticleFilter {
         return (w.slab(t), w.slots)
     }
 
+    /// The frame x_t of sequence b in the last pass, `(D)` (the particles read it through
+    /// their sequence index; it is not copied per particle).
+    func targetFrame(_ t: Int, sequence b: Int) -> UnsafePointer<S> {
+        guard let w = stepModel.tape, t >= 0, t < smc.lastSteps, b >= 0, b < w.sequences else {
+            preconditionFailure("targetFrame(\(t), sequence: \(b)) is outside the last pass")
+        }
+        return UnsafePointer(w.targets + (t * w.sequences + b) * stepModel.model.configuration.dataDim)
+    }
+
     /// The accumulated log weights after step t of the last taped pass (before any reset).
     func weights(afterStep t: Int) -> UnsafeMutablePointer<S> { smc.weights(afterStep: t) }
 

@@ -176,8 +176,8 @@ public struct LogWeightAnatomy: Sendable, Equatable {
             }
             var emissionError = 0.0, priorError = 0.0
             if c.emission == .gaussian {
-                let x = slab.at(s.target), mu = slab.at(s.emission.head), sigma = slab.at(s.emission.sigma!)
-                for d in 0..<D { emissionError = max(emissionError, standardised(x[k * D + d], mu[k * D + d], sigma[k * D + d])) }
+                let x = filter.targetFrame(t, sequence: 0), mu = slab.at(s.emission.head), sigma = slab.at(s.emission.sigma!)
+                for d in 0..<D { emissionError = max(emissionError, standardised(x[d], mu[k * D + d], sigma[k * D + d])) }
             }
             let z = slab.at(s.proposal.z), priorMean = slab.at(s.prior.mean), priorSigma = slab.at(s.prior.sigma)
             for i in 0..<Z { priorError = max(priorError, standardised(z[k * Z + i], priorMean[k * Z + i], priorSigma[k * Z + i])) }

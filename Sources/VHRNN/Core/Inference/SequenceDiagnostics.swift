@@ -116,7 +116,7 @@ public struct SequenceDiagnostics: Sendable, Equatable {
                 continue
             }
             var kl = 0.0, logVar = 0.0, l2 = 0.0
-            let target = slab.at(s.target), head0 = slab.at(s.emission.head)
+            let target = filter.targetFrame(t, sequence: 0), head0 = slab.at(s.emission.head)
             for k in 0..<K where normalised[k] > 0 {
                 var variance = 0.0, squared = 0.0
                 for d in 0..<D {
@@ -131,7 +131,7 @@ public struct SequenceDiagnostics: Sendable, Equatable {
                         mean = Double(head0[i])
                         variance += 2 * log(Double(slab.at(s.emission.sigma!)[i]))
                     }
-                    let diff = mean - Double(target[i])
+                    let diff = mean - Double(target[d])
                     squared += diff * diff
                 }
                 let particleLogVar = c.emission == .bernoulli ? log(variance / Double(D)) : variance / Double(D)

@@ -219,6 +219,7 @@ public final class SequenceSampler<S: KernelScalar> {
 
             // prior p(z_t | h_{t-1})
             a.prior.forward(parameters: p, slab: slab, slots: s.prior, hPrev: hIn, rows: N)
+            a.prior.sigmaForward(slab: slab, slots: s.prior, rows: N)
 
             // noise: per row Z normals, then D emission draws (always, so modes share z)
             for r in 0..<N {

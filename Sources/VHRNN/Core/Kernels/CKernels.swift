@@ -339,14 +339,15 @@ extension KernelScalar {
         _ dsigma: UnsafeMutablePointer<Self>?,
         _ dlogp: UnsafePointer<Self>?,
         _ x: UnsafePointer<Self>?,
+        _ xRow: UnsafePointer<Int32>?,
         _ mu: UnsafePointer<Self>?,
         _ sigma: UnsafePointer<Self>?,
         n: Int,
         d: Int
     ) {
         switch kernelPrecision {
-        case .float32: return vh_gaussian_logpdf_backward_f32(f32(dx), f32(dmu), f32(dsigma), f32(dlogp), f32(x), f32(mu), f32(sigma), Int32(n), Int32(d))
-        case .float64: return vh_gaussian_logpdf_backward_f64(f64(dx), f64(dmu), f64(dsigma), f64(dlogp), f64(x), f64(mu), f64(sigma), Int32(n), Int32(d))
+        case .float32: return vh_gaussian_logpdf_backward_f32(f32(dx), f32(dmu), f32(dsigma), f32(dlogp), f32(x), xRow, f32(mu), f32(sigma), Int32(n), Int32(d))
+        case .float64: return vh_gaussian_logpdf_backward_f64(f64(dx), f64(dmu), f64(dsigma), f64(dlogp), f64(x), xRow, f64(mu), f64(sigma), Int32(n), Int32(d))
         }
     }
 
@@ -410,16 +411,53 @@ extension KernelScalar {
         }
     }
 
+    @inline(__always) static func gaussianProposalForward(
+        _ mu: UnsafeMutablePointer<Self>?,
+        _ sigma: UnsafeMutablePointer<Self>?,
+        _ z: UnsafeMutablePointer<Self>?,
+        _ logq: UnsafeMutablePointer<Self>?,
+        _ muP: UnsafePointer<Self>?,
+        _ dmu: UnsafePointer<Self>?,
+        _ raw: UnsafePointer<Self>?,
+        _ eps: UnsafePointer<Self>?,
+        sigmaMin: Self,
+        n: Int,
+        d: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_gaussian_proposal_forward_f32(f32(mu), f32(sigma), f32(z), f32(logq), f32(muP), f32(dmu), f32(raw), f32(eps), Float(sigmaMin), Int32(n), Int32(d))
+        case .float64: return vh_gaussian_proposal_forward_f64(f64(mu), f64(sigma), f64(z), f64(logq), f64(muP), f64(dmu), f64(raw), f64(eps), Double(sigmaMin), Int32(n), Int32(d))
+        }
+    }
+
+    @inline(__always) static func gaussianHeadLogpdfForward(
+        _ sigma: UnsafeMutablePointer<Self>?,
+        _ logp: UnsafeMutablePointer<Self>?,
+        _ x: UnsafePointer<Self>?,
+        _ xRow: UnsafePointer<Int32>?,
+        _ mu: UnsafePointer<Self>?,
+        _ raw: UnsafePointer<Self>?,
+        sigmaMin: Self,
+        n: Int,
+        d: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_gaussian_head_logpdf_forward_f32(f32(sigma), f32(logp), f32(x), xRow, f32(mu), f32(raw), Float(sigmaMin), Int32(n), Int32(d))
+        case .float64: return vh_gaussian_head_logpdf_forward_f64(f64(sigma), f64(logp), f64(x), xRow, f64(mu), f64(raw), Double(sigmaMin), Int32(n), Int32(d))
+        }
+    }
+
     @inline(__always) static func bernoulliLogpmfForward(
         _ logp: UnsafeMutablePointer<Self>?,
         _ x: UnsafePointer<Self>?,
+        _ xRow: UnsafePointer<Int32>?,
         _ logits: UnsafePointer<Self>?,
         n: Int,
         d: Int
     ) {
         switch kernelPrecision {
-        case .float32: return vh_bernoulli_logpmf_forward_f32(f32(logp), f32(x), f32(logits), Int32(n), Int32(d))
-        case .float64: return vh_bernoulli_logpmf_forward_f64(f64(logp), f64(x), f64(logits), Int32(n), Int32(d))
+        case .float32: return vh_bernoulli_logpmf_forward_f32(f32(logp), f32(x), xRow, f32(logits), Int32(n), Int32(d))
+        case .float64: return vh_bernoulli_logpmf_forward_f64(f64(logp), f64(x), xRow, f64(logits), Int32(n), Int32(d))
         }
     }
 
@@ -427,13 +465,14 @@ extension KernelScalar {
         _ dlogits: UnsafeMutablePointer<Self>?,
         _ dlogp: UnsafePointer<Self>?,
         _ x: UnsafePointer<Self>?,
+        _ xRow: UnsafePointer<Int32>?,
         _ logits: UnsafePointer<Self>?,
         n: Int,
         d: Int
     ) {
         switch kernelPrecision {
-        case .float32: return vh_bernoulli_logpmf_backward_f32(f32(dlogits), f32(dlogp), f32(x), f32(logits), Int32(n), Int32(d))
-        case .float64: return vh_bernoulli_logpmf_backward_f64(f64(dlogits), f64(dlogp), f64(x), f64(logits), Int32(n), Int32(d))
+        case .float32: return vh_bernoulli_logpmf_backward_f32(f32(dlogits), f32(dlogp), f32(x), xRow, f32(logits), Int32(n), Int32(d))
+        case .float64: return vh_bernoulli_logpmf_backward_f64(f64(dlogits), f64(dlogp), f64(x), xRow, f64(logits), Int32(n), Int32(d))
         }
     }
 

@@ -31,6 +31,22 @@ private struct Check {
         return (t.shape[0], t.shape[1])
     }
 
+    /// A per-row input read through `index` (row i reads row `index[i]`; nil: row i): `(·, columns)`
+    /// with every index a row of it, or `(rows, columns)` without an index.
+    func rows<S>(_ t: Tensor<S>, _ name: String, _ index: [Int32]?, rows: Int, columns: Int) throws {
+        guard let index else { return try shape(t, name, [rows, columns]) }
+        guard t.shape.count == 2, t.shape[1] == columns else {
+            throw ShapeError(kernel: kernel, argument: name, expected: "(rows, \(columns))", got: "\(t.shape)")
+        }
+        guard index.count == rows else {
+            throw ShapeError(kernel: kernel, argument: "\(name)Rows", expected: "\(rows) indices", got: "\(index.count)")
+        }
+        if let bad = index.first(where: { $0 < 0 || Int($0) >= t.shape[0] }) {
+            throw ShapeError(kernel: kernel, argument: "\(name)Rows", expected: "indices in 0..<\(t.shape[0])",
+                             got: "\(bad)")
+        }
+    }
+
     func divisible(_ columns: Int, by parts: Int, _ name: String) throws -> Int {
         guard columns % parts == 0, columns > 0 else {
             throw ShapeError(kernel: kernel, argument: name,
@@ -38,6 +54,12 @@ private struct Check {
         }
         return columns / parts
     }
+}
+
+/// `body` with a pointer to `index`'s elements (nil for a nil index).
+private func withRowIndex<R>(_ index: [Int32]?, _ body: (UnsafePointer<Int32>?) -> R) -> R {
+    guard let index else { return body(nil) }
+    return index.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 // MARK: - Linear layer and activations
@@ -450,7 +472,7 @@ extension Kernels {
         try c.shape(meanGradient, "meanGradient", [n, d])
         try c.shape(sigmaGradient, "sigmaGradient", [n, d])
         S.gaussianLogpdfBackward(xGradient?.pointer, meanGradient?.pointer, sigmaGradient?.pointer,
-                                 logDensityGradient.constPointer, x.constPointer, mean.constPointer,
+                                 logDensityGradient.constPointer, x.constPointer, nil, mean.constPointer,
                                  sigma.constPointer, n: n, d: d)
     }
 
@@ -482,6 +504,51 @@ extension Kernels {
         try c.shape(sigmaGradient, "sigmaGradient", noise.shape)
         S.gaussianSampleBackward(meanGradient?.pointer, sigmaGradient?.pointer,
                                  sampleGradient.constPointer, noise.constPointer, count: noise.count)
+    }
+
+    /// The proposal head, its reparameterised draw and its density in one pass:
+    /// `mean = priorMean + residual`, `sigma = max(softplus(raw + 0.5), floor)`,
+    /// `sample = mean + sigma · noise`, `logDensity (n) = Σ_d log N(sample | mean, sigma)` —
+    /// the same values, bit for bit, as the addition, ``gaussianSigmaForward(sigma:raw:floor:)``,
+    /// ``gaussianSampleForward(sample:mean:sigma:noise:)`` and ``gaussianLogPDFForward(logDensity:x:mean:sigma:)``
+    /// in turn. C kernel: `vh_gaussian_proposal_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
+    public static func gaussianProposalForward<S: KernelScalar>(
+        mean: Tensor<S>, sigma: Tensor<S>, sample: Tensor<S>, logDensity: Tensor<S>,
+        priorMean: Tensor<S>, residual: Tensor<S>, raw: Tensor<S>, noise: Tensor<S>, floor: S = 0
+    ) throws {
+        let c = Check(kernel: "gaussianProposalForward")
+        let (n, d) = try c.matrix(priorMean, "priorMean")
+        for (t, name) in [(residual, "residual"), (raw, "raw"), (noise, "noise"), (mean, "mean"), (sigma, "sigma"),
+                          (sample, "sample")] { try c.shape(t, name, [n, d]) }
+        try c.shape(logDensity, "logDensity", [n])
+        S.gaussianProposalForward(mean.pointer, sigma.pointer, sample.pointer, logDensity.pointer,
+                                  priorMean.constPointer, residual.constPointer, raw.constPointer, noise.constPointer,
+                                  sigmaMin: floor, n: n, d: d)
+    }
+
+    /// A Gaussian head's sigma and its density at `x` in one pass: `sigma = max(softplus(raw + 0.5), floor)`,
+    /// `logDensity (n) = Σ_d log N(x | mean, sigma)`; with `xRows`, row i reads `x` row `xRows[i]`
+    /// (a frame shared by several rows). The same values, bit for bit, as
+    /// ``gaussianSigmaForward(sigma:raw:floor:)`` then ``gaussianLogPDFForward(logDensity:x:mean:sigma:)``.
+    /// C kernel: `vh_gaussian_head_logpdf_forward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
+    public static func gaussianHeadLogPDFForward<S: KernelScalar>(
+        sigma: Tensor<S>, logDensity: Tensor<S>, x: Tensor<S>, xRows: [Int32]? = nil, mean: Tensor<S>,
+        raw: Tensor<S>, floor: S = 0
+    ) throws {
+        let c = Check(kernel: "gaussianHeadLogPDFForward")
+        let (n, d) = try c.matrix(mean, "mean")
+        try c.shape(raw, "raw", [n, d])
+        try c.shape(sigma, "sigma", [n, d])
+        try c.shape(logDensity, "logDensity", [n])
+        try c.rows(x, "x", xRows, rows: n, columns: d)
+        withRowIndex(xRows) { index in
+            S.gaussianHeadLogpdfForward(sigma.pointer, logDensity.pointer, x.constPointer, index, mean.constPointer,
+                                        raw.constPointer, sigmaMin: floor, n: n, d: d)
+        }
     }
 
     /// `kl (n) = Σ_d KL(N(meanQ, sigmaQ) ‖ N(meanP, sigmaP))`.
@@ -525,14 +592,17 @@ extension Kernels {
     /// C kernel: `vh_bernoulli_logpmf_forward`.
     ///
     /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
+    /// With `xRows`, row i reads `x` row `xRows[i]` (a frame shared by several rows).
     public static func bernoulliLogPMFForward<S: KernelScalar>(
-        logProbability: Tensor<S>, x: Tensor<S>, logits: Tensor<S>
+        logProbability: Tensor<S>, x: Tensor<S>, xRows: [Int32]? = nil, logits: Tensor<S>
     ) throws {
         let c = Check(kernel: "bernoulliLogPMFForward")
         let (n, d) = try c.matrix(logits, "logits")
-        try c.shape(x, "x", [n, d])
+        try c.rows(x, "x", xRows, rows: n, columns: d)
         try c.shape(logProbability, "logProbability", [n])
-        S.bernoulliLogpmfForward(logProbability.pointer, x.constPointer, logits.constPointer, n: n, d: d)
+        withRowIndex(xRows) { index in
+            S.bernoulliLogpmfForward(logProbability.pointer, x.constPointer, index, logits.constPointer, n: n, d: d)
+        }
     }
 
     /// Backward of ``bernoulliLogPMFForward(logProbability:x:logits:)``:
@@ -541,15 +611,18 @@ extension Kernels {
     ///
     /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
     public static func bernoulliLogPMFBackward<S: KernelScalar>(
-        logitsGradient: Tensor<S>, logProbabilityGradient: Tensor<S>, x: Tensor<S>, logits: Tensor<S>
+        logitsGradient: Tensor<S>, logProbabilityGradient: Tensor<S>, x: Tensor<S>, xRows: [Int32]? = nil,
+        logits: Tensor<S>
     ) throws {
         let c = Check(kernel: "bernoulliLogPMFBackward")
         let (n, d) = try c.matrix(logits, "logits")
-        try c.shape(x, "x", [n, d])
+        try c.rows(x, "x", xRows, rows: n, columns: d)
         try c.shape(logitsGradient, "logitsGradient", [n, d])
         try c.shape(logProbabilityGradient, "logProbabilityGradient", [n])
-        S.bernoulliLogpmfBackward(logitsGradient.pointer, logProbabilityGradient.constPointer,
-                                  x.constPointer, logits.constPointer, n: n, d: d)
+        withRowIndex(xRows) { index in
+            S.bernoulliLogpmfBackward(logitsGradient.pointer, logProbabilityGradient.constPointer,
+                                      x.constPointer, index, logits.constPointer, n: n, d: d)
+        }
     }
 }
 

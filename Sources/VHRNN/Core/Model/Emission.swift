@@ -71,38 +71,40 @@ struct Emission: Sendable {
         }
     }
 
-    /// sigma_x from the raw head (Gaussian only; a no-op for Bernoulli).
+    /// sigma_x from the raw head alone (generation; Gaussian only, a no-op for Bernoulli).
     func sigmaForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots, rows: Int) {
         guard let sigma = slots.sigma, let raw = slots.rawSigma else { return }
         S.gaussianSigmaForward(slab.at(sigma), UnsafePointer(slab.at(raw)), count: rows * dataDim, sigmaMin: S(sigmaMin))
     }
 
-    /// log p(x_t | head) per row into `logLikelihood` `(rows)` (computes sigma_x first).
-    func logLikelihoodForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots, target: UnsafePointer<S>,
+    /// log p(x_t | head) per row into `logLikelihood` `(rows)`; a Gaussian's sigma_x in the same
+    /// fused pass. The target is read through its sequence index.
+    func logLikelihoodForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots, target: SequenceFrame<S>,
                                                logLikelihood: UnsafeMutablePointer<S>, rows: Int) {
         let head = UnsafePointer(slab.at(slots.head))
         switch kind {
         case .bernoulli:
-            S.bernoulliLogpmfForward(logLikelihood, target, head, n: rows, d: dataDim)
+            S.bernoulliLogpmfForward(logLikelihood, target.values, target.index, head, n: rows, d: dataDim)
         case .gaussian:
-            sigmaForward(slab: slab, slots: slots, rows: rows)
-            S.gaussianLogpdfForward(logLikelihood, target, head, UnsafePointer(slab.at(slots.sigma!)), n: rows,
-                                    d: dataDim)
+            S.gaussianHeadLogpdfForward(slab.at(slots.sigma!), logLikelihood, target.values, target.index, head,
+                                        UnsafePointer(slab.at(slots.rawSigma!)), sigmaMin: S(sigmaMin), n: rows,
+                                        d: dataDim)
         }
     }
 
     /// Given d log p(x_t) per row, accumulates d head (and d raw sigma_x) into `gradSlab`.
     func logLikelihoodBackward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>,
-                                                slots: Slots, target: UnsafePointer<S>,
+                                                slots: Slots, target: SequenceFrame<S>,
                                                 dLogLikelihood: UnsafePointer<S>, rows: Int) {
         let head = UnsafePointer(slab.at(slots.head))
         switch kind {
         case .bernoulli:
-            S.bernoulliLogpmfBackward(gradSlab.at(slots.head), dLogLikelihood, target, head, n: rows, d: dataDim)
+            S.bernoulliLogpmfBackward(gradSlab.at(slots.head), dLogLikelihood, target.values, target.index, head,
+                                      n: rows, d: dataDim)
         case .gaussian:
             let sigma = slots.sigma!, raw = slots.rawSigma!
-            S.gaussianLogpdfBackward(nil, gradSlab.at(slots.head), gradSlab.at(sigma), dLogLikelihood, target, head,
-                                     UnsafePointer(slab.at(sigma)), n: rows, d: dataDim)
+            S.gaussianLogpdfBackward(nil, gradSlab.at(slots.head), gradSlab.at(sigma), dLogLikelihood, target.values,
+                                     target.index, head, UnsafePointer(slab.at(sigma)), n: rows, d: dataDim)
             // forward: sigma_x = max(softplus(raw_x + 0.5), sigmaMin)
             S.gaussianSigmaBackward(gradSlab.at(raw), UnsafePointer(gradSlab.at(sigma)), UnsafePointer(slab.at(raw)),
                                     count: rows * dataDim, sigmaMin: S(sigmaMin))

@@ -30,7 +30,8 @@ extension ModelArchitecture {
         var encodedData: UnsafeMutablePointer<S>
         /// What the proposal reads: `encodedData`, or phi_x(raw x_t) under FIVO semantics.
         var proposalData: UnsafeMutablePointer<S>
-        var target: UnsafeMutablePointer<S>
+        /// x_t, per sequence, read through the rows' sequence index.
+        var target: SequenceFrame<S>
         /// The proposal's and g's phi_x parts computed once per sequence (nil: per particle).
         var proposalProjection: SequenceProjection<S>? = nil
         var recurrenceProjection: SequenceProjection<S>? = nil
@@ -44,8 +45,7 @@ extension ModelArchitecture {
         prior.forward(parameters: p, slab: slab, slots: s.prior, hPrev: hIn, rows: rows)
         proposal.forward(parameters: p, slab: slab, slots: s.proposal, hPrev: hIn,
                          encodedData: UnsafePointer(inputs.proposalData), priorMean: UnsafePointer(slab.at(s.prior.mean)),
-                         rows: rows, projectedData: inputs.proposalProjection)
-        proposal.sampleForward(slab: slab, slots: s.proposal, rows: rows)
+                         logDensity: slab.at(s.logProposal), rows: rows, projectedData: inputs.proposalProjection)
         let z = UnsafePointer(slab.at(s.proposal.z))
         phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
         let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
@@ -53,8 +53,7 @@ extension ModelArchitecture {
         emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
                          rows: rows)
         prior.logDensityForward(slab: slab, slots: s.prior, z: z, logDensity: slab.at(s.logPrior), rows: rows)
-        proposal.logDensityForward(slab: slab, slots: s.proposal, logDensity: slab.at(s.logProposal), rows: rows)
-        emission.logLikelihoodForward(slab: slab, slots: s.emission, target: UnsafePointer(inputs.target),
+        emission.logLikelihoodForward(slab: slab, slots: s.emission, target: inputs.target,
                                       logLikelihood: slab.at(s.logLikelihood), rows: rows)
         guard recur else { return }
         recurrence.forward(parameters: p, slab: slab, slots: s.recurrence, encodedData: UnsafePointer(inputs.encodedData),
@@ -88,7 +87,7 @@ extension ModelArchitecture {
         }
         // forward: log p(x | ·), log q(z), log p(z)
         emission.logLikelihoodBackward(slab: slab, gradSlab: gradSlab, slots: s.emission,
-                                       target: UnsafePointer(inputs.target),
+                                       target: inputs.target,
                                        dLogLikelihood: UnsafePointer(gradSlab.at(s.logLikelihood)), rows: rows)
         proposal.logDensityBackward(slab: slab, gradSlab: gradSlab, slots: s.proposal,
                                     dLogDensity: UnsafePointer(gradSlab.at(s.logProposal)), rows: rows)

@@ -27,11 +27,16 @@ struct Prior: Sendable {
         Slots(network: network.makeSlots(&layout), sigma: layout.add(width: latentDim))
     }
 
-    /// mu_p and sigma_p from h_{t-1}.
+    /// mu_p and raw sigma_p from h_{t-1}. sigma_p follows in ``logDensityForward(slab:slots:z:logDensity:rows:)``
+    /// (the model step, fused with the density) or ``sigmaForward(slab:slots:rows:)`` (generation).
     func forward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots: Slots,
                                   hPrev: UnsafePointer<S>, rows: Int) {
         network.forward(parameters: p, slab: slab, slots: slots.network, input0: hPrev, input1: nil, modulation: [],
                         rows: rows)
+    }
+
+    /// sigma_p from raw sigma_p, alone (when no density is computed).
+    func sigmaForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots, rows: Int) {
         S.gaussianSigmaForward(slab.at(slots.sigma), UnsafePointer(slab.at(slots.rawSigma)), count: rows * latentDim,
                                sigmaMin: S(sigmaMin))
     }
@@ -49,18 +54,19 @@ struct Prior: Sendable {
                          input0: hPrev, input1: nil, dInput0: dhPrev, dInput1: nil, modulation: [], rows: rows)
     }
 
-    /// log N(z; mu_p, sigma_p) per row into `logDensity` `(rows)`.
+    /// sigma_p, and log N(z; mu_p, sigma_p) per row into `logDensity` `(rows)`: one fused pass.
     func logDensityForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots, z: UnsafePointer<S>,
                                             logDensity: UnsafeMutablePointer<S>, rows: Int) {
-        S.gaussianLogpdfForward(logDensity, z, UnsafePointer(slab.at(slots.mean)), UnsafePointer(slab.at(slots.sigma)),
-                                n: rows, d: latentDim)
+        S.gaussianHeadLogpdfForward(slab.at(slots.sigma), logDensity, z, nil, UnsafePointer(slab.at(slots.mean)),
+                                    UnsafePointer(slab.at(slots.rawSigma)), sigmaMin: S(sigmaMin), n: rows,
+                                    d: latentDim)
     }
 
     /// Given d log p(z) per row, accumulates d z into `dz` and d mu_p, d sigma_p into `gradSlab`.
     func logDensityBackward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>,
                                              slots: Slots, z: UnsafePointer<S>, dz: UnsafeMutablePointer<S>,
                                              dLogDensity: UnsafePointer<S>, rows: Int) {
-        S.gaussianLogpdfBackward(dz, gradSlab.at(slots.mean), gradSlab.at(slots.sigma), dLogDensity, z,
+        S.gaussianLogpdfBackward(dz, gradSlab.at(slots.mean), gradSlab.at(slots.sigma), dLogDensity, z, nil,
                                  UnsafePointer(slab.at(slots.mean)), UnsafePointer(slab.at(slots.sigma)), n: rows,
                                  d: latentDim)
     }

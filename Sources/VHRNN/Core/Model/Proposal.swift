@@ -5,6 +5,7 @@
 ///     mu_q         = mu_p + dmu                           residual on the prior mean (FIVO)
 ///     sigma_q      = max(softplus(raw_q + 0.5), sigmaMin)
 ///     z_t          = mu_q + sigma_q · eps,  eps ~ N(0, I) (the filter fills `noise`)
+///     log q(z_t)   = Σ log N(z_t; mu_q, sigma_q)
 ///
 /// All rows at once; every pointer is `(rows, ·)`.
 struct Proposal: Sendable {
@@ -42,35 +43,25 @@ struct Proposal: Sendable {
                      noise: layout.add(width: z), z: layout.add(width: z))
     }
 
-    /// mu_q and sigma_q from h_{t-1}, the encoded frame and the prior mean (no draw yet).
+    /// mu_q and sigma_q from h_{t-1}, the encoded frame and the prior mean; the draw
+    /// z_t = mu_q + sigma_q · eps (eps read from the `noise` slot) and log N(z_t; mu_q, sigma_q)
+    /// per row into `logDensity` `(rows)`. Everything after the network is one fused pass.
     func forward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>, slots: Slots,
                                   hPrev: UnsafePointer<S>, encodedData: UnsafePointer<S>, priorMean: UnsafePointer<S>,
-                                  rows: Int, projectedData: SequenceProjection<S>? = nil) {
+                                  logDensity: UnsafeMutablePointer<S>, rows: Int,
+                                  projectedData: SequenceProjection<S>? = nil) {
         network.forward(parameters: p, slab: slab, slots: slots.network, input0: hPrev, input1: encodedData,
                         modulation: [], rows: rows, projectedInput1: projectedData)
-        S.addForward(slab.at(slots.mean), priorMean, UnsafePointer(slab.at(slots.residual)), count: rows * latentDim)
-        S.gaussianSigmaForward(slab.at(slots.sigma), UnsafePointer(slab.at(slots.rawSigma)), count: rows * latentDim,
-                               sigmaMin: S(sigmaMin))
-    }
-
-    /// z_t = mu_q + sigma_q · eps, reading eps from the `noise` slot.
-    func sampleForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots, rows: Int) {
-        S.gaussianSampleForward(slab.at(slots.z), UnsafePointer(slab.at(slots.mean)), UnsafePointer(slab.at(slots.sigma)),
-                                UnsafePointer(slab.at(slots.noise)), count: rows * latentDim)
-    }
-
-    /// log N(z; mu_q, sigma_q) per row into `logDensity` `(rows)`.
-    func logDensityForward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, slots: Slots,
-                                            logDensity: UnsafeMutablePointer<S>, rows: Int) {
-        S.gaussianLogpdfForward(logDensity, UnsafePointer(slab.at(slots.z)), UnsafePointer(slab.at(slots.mean)),
-                                UnsafePointer(slab.at(slots.sigma)), n: rows, d: latentDim)
+        S.gaussianProposalForward(slab.at(slots.mean), slab.at(slots.sigma), slab.at(slots.z), logDensity, priorMean,
+                                  UnsafePointer(slab.at(slots.residual)), UnsafePointer(slab.at(slots.rawSigma)),
+                                  UnsafePointer(slab.at(slots.noise)), sigmaMin: S(sigmaMin), n: rows, d: latentDim)
     }
 
     /// Given d log q(z) per row, accumulates d z (its slot in `gradSlab`) and d mu_q, d sigma_q.
     func logDensityBackward<S: KernelScalar>(slab: UnsafeMutablePointer<S>, gradSlab: UnsafeMutablePointer<S>,
                                              slots: Slots, dLogDensity: UnsafePointer<S>, rows: Int) {
         S.gaussianLogpdfBackward(gradSlab.at(slots.z), gradSlab.at(slots.mean), gradSlab.at(slots.sigma), dLogDensity,
-                                 UnsafePointer(slab.at(slots.z)), UnsafePointer(slab.at(slots.mean)),
+                                 UnsafePointer(slab.at(slots.z)), nil, UnsafePointer(slab.at(slots.mean)),
                                  UnsafePointer(slab.at(slots.sigma)), n: rows, d: latentDim)
     }
 

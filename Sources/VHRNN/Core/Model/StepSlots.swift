@@ -5,9 +5,9 @@
 /// The order of the slots is the order of the slab (and, for reproducibility of float results
 /// that could depend on alignment, fixed).
 struct StepSlots {
-    /// phi_x(x_t) and the target frame, one row per particle.
+    /// phi_x(x_t), one row per particle (the target x_t is not copied per particle: the
+    /// likelihood reads it through the rows' sequence index, ``SequenceFrame``).
     var encodedData: Slot
-    var target: Slot
     /// phi_x(raw x_t) per particle, what the proposal reads under ``StepSemantics/fivo``
     /// (nil under `.standard`, where the proposal reads `encodedData`).
     var encodedRawData: Slot?
@@ -33,7 +33,6 @@ struct StepSlots {
         let c = a.configuration
         let lstm = c.cell == .lstm, vh = c.model == .vhrnn
         encodedData = layout.add(width: c.encodedDim)
-        target = layout.add(width: c.dataDim)
         encodedRawData = c.semantics == .fivo ? layout.add(width: c.encodedDim) : nil
         gatheredH = layout.add(width: c.hiddenDim)
         gatheredC = lstm ? layout.add(width: c.hiddenDim) : nil
@@ -56,7 +55,6 @@ struct StepSlots {
     func fromRow(_ row: Int) -> StepSlots {
         var s = self
         s.encodedData = encodedData.fromRow(row)
-        s.target = target.fromRow(row)
         s.encodedRawData = encodedRawData?.fromRow(row)
         s.gatheredH = gatheredH.fromRow(row)
         s.gatheredC = gatheredC?.fromRow(row)
