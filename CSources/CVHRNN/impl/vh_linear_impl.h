@@ -11,17 +11,26 @@ typedef struct {
     int n, in_dim, out_dim, w_stride, accumulate;
 } VH_FN(vh_linear_ctx);
 
+// y (n, m) = b (m) in every row.
+__attribute__((no_builtin("memcpy"))) static void
+VH_FN(vh_broadcast_rows)(R *restrict y, const R *restrict b, int n, int m) {
+    for (int i = 0; i < n; i++) {
+        R *restrict y_i = y + (size_t)i * m;
+        for (int o = 0; o < m; o++) y_i[o] = b[o];
+    }
+}
+
 static void VH_FN(vh_linear_forward_rows)(void *ctx, size_t begin, size_t end) {
     const VH_FN(vh_linear_ctx) *k = ctx;
     const int in_dim = k->in_dim, out_dim = k->out_dim, n = (int)(end - begin);
     R *y = k->y + begin * (size_t)out_dim;
     const R *x = k->x + begin * (size_t)in_dim;
     if (!k->accumulate) {
-        for (int i = 0; i < n; i++) {
-            R *y_i = y + (size_t)i * out_dim;
-            if (k->b) memcpy(y_i, k->b, sizeof(R) * (size_t)out_dim);
-            else memset(y_i, 0, sizeof(R) * (size_t)out_dim);
-        }
+        // The bias broadcast to every row as one loop over the block rather than a memcpy call
+        // per row of 16..128 values. (At K = 1024 this is ~6% of evaluation either way: the
+        // time is the stores of the output rows, which the GEMM then reads back.)
+        if (k->b) VH_FN(vh_broadcast_rows)(y, k->b, n, out_dim);
+        else memset(y, 0, sizeof(R) * (size_t)n * (size_t)out_dim);
     } else if (k->b) {
         for (int i = 0; i < n; i++) {
             R *y_i = y + (size_t)i * out_dim;

@@ -33,11 +33,17 @@ static int VH_FN(vh_check_index)(const int32_t *index, int n, int in_rows) {
     return VH_OK;
 }
 
-int VH_FN(vh_gather_rows_forward)(R *out, const R *input, const int32_t *index, int n,
-                                  int in_rows, int width) {
+// Rows of 16..128 values (ancestor states, per-sequence projections): copied by a loop over
+// the rows, not a memcpy call per row.
+__attribute__((no_builtin("memcpy"))) int
+VH_FN(vh_gather_rows_forward)(R *restrict out, const R *restrict input, const int32_t *index, int n,
+                              int in_rows, int width) {
     if (VH_FN(vh_check_index)(index, n, in_rows) != VH_OK) return VH_ERR_INDEX;
-    for (int i = 0; i < n; i++)
-        memcpy(out + (size_t)i * width, input + (size_t)index[i] * width, sizeof(R) * (size_t)width);
+    for (int i = 0; i < n; i++) {
+        R *restrict o = out + (size_t)i * width;
+        const R *restrict x = input + (size_t)index[i] * width;
+        for (int j = 0; j < width; j++) o[j] = x[j];
+    }
     return VH_OK;
 }
 
