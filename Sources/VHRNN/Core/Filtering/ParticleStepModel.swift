@@ -67,3 +67,16 @@ protocol DifferentiableParticleStepModel: ParticleStepModel {
     /// ``ParticleStepModel/beginPass(batch:particles:keepTape:rowBlocks:)``.
     func endBackward(dInitialState: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>)
 }
+
+/// A ``ParticleStepModel`` that can also run as a stream: one frame at a time, with no end
+/// known in advance, in constant memory (two step slabs alternating), each step's frames given
+/// just before it (``SequentialMonteCarlo/beginStream(settings:seed:noiseKeys:)``).
+protocol StreamingParticleStepModel: ParticleStepModel {
+    /// Readies the buffers for `streams` sequences of `particles` rows each (the stream's step 0
+    /// starts from the model's initial state).
+    func beginStream(streams: Int, particles: Int, rowBlocks: ParticleRowBlocks)
+
+    /// The frames of the next step, each `(streams, D)`: what the encoder reads and what the
+    /// likelihood scores (a pass's `inputs` and `targets` at that step).
+    func setFrames(inputs: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>)
+}

@@ -38,6 +38,7 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
     func run(batch: SequenceBatch<S>, settings: FilterSettings, seed: UInt64, keepTape: Bool,
              replay: AncestorPlan?) -> FilterResult {
         let B = batch.count, K = settings.particleCount, T = batch.maxLength, N = B * K
+        stream = nil
         if let replay {
             precondition(replay.sequences == B && replay.particles == K && replay.steps >= T,
                          "the ancestor plan was recorded for another batch shape")
@@ -64,22 +65,7 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
         var events = 0
 
         for t in 0..<T {
-            // One team region per step: each block of rows draws its noise, gathers its
-            // ancestors' state, runs the model's step and accumulates its log weights, without
-            // synchronising.
-            let gathered = w.gathered[t], isLast = t == T - 1
-            TeamRegion.run(blocks: blocks.count) { i in
-                let rows = blocks.ranges[i]
-                self.drawNormals(step: t, rows: rows)
-                if gathered { self.gatherState(into: t, rows: rows) }
-                self.model.stepForward(t, gathered: gathered, isLast: isLast, rows: rows)
-                self.accumulateWeights(step: t, rows: rows)
-            }
-            // The streams move past this step's normals; then K uniforms per sequence.
-            for b in 0..<B {
-                w.noiseStates[b] = NoiseStream.advanced(w.noiseStates[b], pastNormals: K * model.noiseWidth)
-                vh_fill_uniform(w.uniforms + b * K, K, w.noiseStates + b)
-            }
+            forwardStep(t, slot: t, isLast: t == T - 1, blocks: blocks)
             // Bookkeeping after step t (where the rows of a sequence meet); a resampling makes
             // step t+1 gather the ancestors' state.
             let outcome = ParticleBookkeeping.afterStep(
@@ -90,6 +76,27 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
             if outcome.anyResampled && t + 1 < T { w.gathered[t + 1] = true }
         }
         return FilterResult(bounds: logZ, lengths: batch.lengths, resamplingEvents: events)
+    }
+
+    /// Step t up to its bookkeeping, in one team region: each block of rows draws its noise,
+    /// gathers its ancestors' state, runs the model's step and accumulates its log weights,
+    /// without synchronising; then every stream moves past the step's normals and draws its K
+    /// uniforms. `slot`: step t's place in the per-step buffers (t in a pass; t mod 2 in a
+    /// stream, whose buffers hold two steps).
+    private func forwardStep(_ t: Int, slot: Int, isLast: Bool, blocks: ParticleRowBlocks) {
+        let w = buffers!, K = w.particles
+        let gathered = w.gathered[slot]
+        TeamRegion.run(blocks: blocks.count) { i in
+            let rows = blocks.ranges[i]
+            self.drawNormals(step: t, rows: rows)
+            if gathered { self.gatherState(into: t, slot: slot, rows: rows) }
+            self.model.stepForward(t, gathered: gathered, isLast: isLast, rows: rows)
+            self.accumulateWeights(step: t, slot: slot, rows: rows)
+        }
+        for b in 0..<w.sequences {
+            w.noiseStates[b] = NoiseStream.advanced(w.noiseStates[b], pastNormals: K * model.noiseWidth)
+            vh_fill_uniform(w.uniforms + b * K, K, w.noiseStates + b)
+        }
     }
 
     /// Step t's normals of `rows`: each sequence's K·noiseWidth normals come from its own
@@ -116,24 +123,109 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
 
     /// w += log alpha_t over `rows`, inside each sequence (masked past its end); the weights
     /// after step t into the tape.
-    private func accumulateWeights(step t: Int, rows: Range<Int>) {
+    private func accumulateWeights(step t: Int, slot: Int, rows: Range<Int>) {
         let w = buffers!, K = w.particles, B = w.sequences
         let logAlpha = model.logAlpha(step: t)
         forEachSequencePart(of: rows, particles: K) { b, part in
             S.logWeightsAccumulate(w.weights + part.lowerBound, logAlpha + part.lowerBound,
-                                   UnsafePointer(w.mask + t * B + b), b: 1, k: part.count)
+                                   UnsafePointer(w.mask + slot * B + b), b: 1, k: part.count)
         }
         if w.withTape { (w.weightTape(t) + rows.lowerBound).update(from: w.weights + rows.lowerBound, count: rows.count) }
     }
 
     /// Copies every state block of the ancestors of `rows` (after step t-1) into step t's gathered copy.
-    private func gatherState(into t: Int, rows: Range<Int>) {
+    private func gatherState(into t: Int, slot: Int, rows: Range<Int>) {
         let w = buffers!, N = w.rows, r0 = rows.lowerBound
-        let ancestors = UnsafePointer(w.ancestors + t * N + r0)
+        let ancestors = UnsafePointer(w.ancestors + slot * N + r0)
         for (i, width) in model.stateBlockWidths.enumerated() {
             let block = model.stateBlock(i, step: t)
             S.gatherRowsForward(block.gathered + r0 * width, block.written, ancestors, n: rows.count, inRows: N, width: width)
         }
+    }
+
+    // MARK: - Streams
+
+    /// A stream in progress (nil while passes run): its settings, step count, bound so far and
+    /// the row blocks of its steps.
+    private(set) var stream: StreamState?
+
+    /// A class, so that a step updates its arrays in place (no copy, no allocation).
+    final class StreamState {
+        let settings: FilterSettings
+        let blocks: ParticleRowBlocks
+        /// Steps taken.
+        var steps = 0
+        /// `(streams)` the segments closed at resamplings so far (as a pass's bound accumulates them).
+        var closedSegments: [Double]
+        /// `(streams)` lse of the carried weights before the next step (log K after a reset).
+        var logSumBefore: [Double]
+        /// Lengths that never end: the bookkeeping then never closes a stream's last segment.
+        let unending: [Int]
+
+        init(settings: FilterSettings, blocks: ParticleRowBlocks, streams B: Int) {
+            self.settings = settings
+            self.blocks = blocks
+            closedSegments = [Double](repeating: 0, count: B)
+            logSumBefore = [Double](repeating: _logDouble(Double(settings.particleCount)), count: B)
+            unending = [Int](repeating: .max, count: B)
+        }
+    }
+
+    /// Starts a stream: `noiseKeys.count` sequences of `settings.particleCount` particles that
+    /// take one frame per ``streamStep(into:)``, for ever, in constant memory. The noise is that
+    /// of a pass with the same seed and keys, step for step, so a stream's summed log
+    /// predictives equal that pass's FIVO (or IWAE) bound over the same frames.
+    func beginStream(settings: FilterSettings, seed: UInt64, noiseKeys: [UInt64]) where Model: StreamingParticleStepModel {
+        precondition(settings.bound != .elbo, "a stream's log predictive needs IWAE or FIVO weights")
+        let B = noiseKeys.count, K = settings.particleCount
+        if buffers?.fits(steps: 2, sequences: B, particles: K, withTape: false) != true || buffers!.steps != 2 {
+            buffers = SMCBuffers(steps: 2, sequences: B, particles: K, withTape: false,
+                                 stateWidth: model.stateBlockWidths.reduce(0, +))
+        }
+        let w = buffers!
+        w.sequences = B
+        lastSettings = nil
+        lastSteps = 0
+        lastLengths = []
+        let blocks = ParticleRowBlocks(sequences: B, particles: K, threads: rowBlockThreads ?? KernelRuntime.threadCount,
+                                       blocksPerThread: TeamRegion.blocksPerThread, minimumRows: rowBlockMinimum)
+        model.beginStream(streams: B, particles: K, rowBlocks: blocks)
+        for b in 0..<B { w.noiseStates[b] = SeedDerivation.sequenceStream(seed: seed, key: noiseKeys[b]) }
+        w.weights.zero(count: B * K)
+        w.mask.update(repeating: 1, count: 2 * B)
+        w.resampled.update(repeating: 0, count: 2 * B)
+        w.gathered.update(repeating: false, count: 2)
+        stream = StreamState(settings: settings, blocks: blocks, streams: B)
+    }
+
+    /// One step of the stream on the frames the model was given (``StreamingParticleStepModel/setFrames(inputs:targets:)``).
+    /// Writes per stream, into `report`: log p̂(x_t | x_<t) (the log-sum-exp of the weights
+    /// after the step minus that before it), the log ESS after the step and whether it
+    /// resampled, and the weights before any resampling. Nothing is allocated.
+    func streamStep(into report: StreamStepReport<S>) where Model: StreamingParticleStepModel {
+        guard let state = stream, let w = buffers else { preconditionFailure("streamStep needs beginStream first") }
+        let t = state.steps, slot = t & 1, next = (t + 1) & 1, B = w.sequences, K = w.particles
+        forwardStep(t, slot: slot, isLast: false, blocks: state.blocks)
+        for b in 0..<B {
+            let wb = UnsafePointer(w.weights + b * K)
+            S.logsumexpForward(w.scratch, wb, b: 1, k: K)
+            let after = Double(w.scratch[0])
+            report.logPredictive[b] = after - state.logSumBefore[b]
+            report.logESS[b] = ResamplingCriterion.logEffectiveSampleSize(logWeights: UnsafeBufferPointer(start: wb, count: K))
+            state.logSumBefore[b] = after
+        }
+        report.weights.update(from: w.weights, count: B * K)
+        w.gathered[next] = false
+        let outcome = ParticleBookkeeping.afterStep(
+            t: t, lengths: state.unending, settings: state.settings, weights: w.weights, mask: UnsafePointer(w.mask + slot * B),
+            uniforms: UnsafePointer(w.uniforms), replay: nil, logZ: &state.closedSegments, resampled: w.resampled + slot * B,
+            nextAncestors: w.ancestors + next * w.rows, scratch: w.scratch)
+        for b in 0..<B {
+            report.resampled[b] = w.resampled[slot * B + b] != 0
+            if report.resampled[b] { state.logSumBefore[b] = _logDouble(Double(K)) }
+        }
+        if outcome.anyResampled { w.gathered[next] = true }
+        state.steps += 1
     }
 
     /// The decisions and ancestors of the last pass (to replay it).

@@ -4,7 +4,7 @@
 /// pass (phi_x over every (step, sequence) row at once, FIVO's initial state).
 ///
 /// State blocks (what a resampling copies): h, then c (LSTM), hh (VHRNN), ch (VHRNN LSTM).
-final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleStepModel {
+final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleStepModel, StreamingParticleStepModel {
     typealias Scalar = S
     let model: SequenceModel<S>
     private(set) var tape: VariationalTape<S>?
@@ -16,6 +16,9 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     /// ``beginPass(batch:particles:keepTape:rowBlocks:)``; read concurrently by the blocks).
     private var blockSlots: [Int: StepSlots] = [:]
     private var blockSlotsFor: (ranges: [Range<Int>], slabSize: Int) = ([], 0)
+    /// Streaming (``beginStream(streams:particles:rowBlocks:)``): the per-sequence buffers hold
+    /// one step, the frames of the step about to run.
+    private(set) var streaming = false
 
     init(model: SequenceModel<S>) {
         self.model = model
@@ -33,40 +36,83 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         if tape?.fits(steps: T, sequences: B, particles: K, withTape: keepTape) != true {
             tape = VariationalTape(architecture: a, steps: T, sequences: B, particles: K, withTape: keepTape)
         }
+        streaming = false
         let w = tape!
         w.sequences = B
         w.steps = T
+        prepareBlockSlots(rowBlocks)
+        // Data in, time-major (T, B, D); the encoder runs once over all (step, sequence) rows.
+        batch.inputs.withUnsafeBufferPointer { w.inputs.update(from: $0.baseAddress!, count: $0.count) }
+        batch.targets.withUnsafeBufferPointer { w.targets.update(from: $0.baseAddress!, count: $0.count) }
+        encodeSequenceRows(T * B)
+        if let initial = w.initialState {
+            // FIVO's h'_0 (and hyper state), the same for every row, into what step 0 reads.
+            initial.forward(architecture: a, parameters: UnsafePointer(model.parameters.values), n: N,
+                            into: stateInputs(0, gathered: false))
+        }
+    }
+
+    func beginStream(streams B: Int, particles K: Int, rowBlocks: ParticleRowBlocks) {
+        let a = architecture
+        if tape?.fits(steps: 1, sequences: B, particles: K, withTape: false) != true || tape!.withTape
+            || tape!.stepCapacity != 1 {
+            tape = VariationalTape(architecture: a, steps: 1, sequences: B, particles: K, withTape: false)
+        }
+        let w = tape!
+        w.sequences = B
+        w.steps = 1
+        streaming = true
+        prepareBlockSlots(rowBlocks)
+        if let initial = w.initialState {
+            initial.forward(architecture: a, parameters: UnsafePointer(model.parameters.values), n: B * K,
+                            into: stateInputs(0, gathered: false))
+        }
+    }
+
+    func setFrames(inputs: UnsafePointer<S>, targets: UnsafePointer<S>) {
+        precondition(streaming, "setFrames needs beginStream first")
+        let w = tape!, count = w.sequences * architecture.configuration.dataDim
+        w.inputs.update(from: inputs, count: count)
+        w.targets.update(from: targets, count: count)
+        encodeSequenceRows(w.sequences)
+    }
+
+    /// Where step t's per-sequence rows are in the sequence buffers: t in a pass, 0 in a stream
+    /// (which holds only the step about to run).
+    @inline(__always) private func sequenceStep(_ t: Int) -> Int { streaming ? 0 : t }
+
+    private func prepareBlockSlots(_ rowBlocks: ParticleRowBlocks) {
+        let w = tape!
         if blockSlotsFor.ranges != rowBlocks.ranges || blockSlotsFor.slabSize != w.slabSize {
             blockSlots = Dictionary(uniqueKeysWithValues: rowBlocks.ranges.map { ($0.lowerBound, w.slots.fromRow($0.lowerBound)) })
             blockSlotsFor = (rowBlocks.ranges, w.slabSize)
         }
-        // Data in, time-major (T, B, D); the encoder runs once over all (step, sequence) rows.
-        batch.inputs.withUnsafeBufferPointer { w.inputs.update(from: $0.baseAddress!, count: $0.count) }
-        batch.targets.withUnsafeBufferPointer { w.targets.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// phi_x and the per-sequence projections over the first `rows` (step, sequence) rows of
+    /// the inputs and targets.
+    private func encodeSequenceRows(_ rows: Int) {
+        let a = architecture, w = tape!
         let p = UnsafePointer(model.parameters.values)
         a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: w.sequenceSlots, input0: UnsafePointer(w.inputs),
-                       input1: nil, modulation: [], rows: T * B)
+                       input1: nil, modulation: [], rows: rows)
         if let raw = w.rawSequenceSlots {
             // FIVO's proposal encodes the raw target frames with the same phi_x.
             a.phiX.forward(parameters: p, slab: w.sequenceTape, slots: raw, input0: UnsafePointer(w.targets),
-                           input1: nil, modulation: [], rows: T * B)
+                           input1: nil, modulation: [], rows: rows)
         }
         // The particle-independent parts of the proposal's first layer and of g's input
         // projection: phi_x(x) times its weight columns, for every (step, sequence) row at once.
         if let slot = w.proposalProjection {
             let layer = a.proposal.network.layers[0], h = layer.inputDims[0]
             S.linearForward(w.sequenceTape.at(slot), UnsafePointer(w.sequenceTape.at(proposalInputSlots(w).outputs[0])),
-                            p + layer.weight + h, nil, n: T * B, inDim: layer.inputDims[1], outDim: layer.outDim,
+                            p + layer.weight + h, nil, n: rows, inDim: layer.inputDims[1], outDim: layer.outDim,
                             wStride: layer.inDim, accumulate: false)
         }
         let cell = a.recurrence.cell
         S.linearForward(w.sequenceTape.at(w.recurrenceProjection), UnsafePointer(w.sequenceTape.at(w.sequenceSlots.outputs[0])),
-                        p + cell.inputWeight, nil, n: T * B, inDim: cell.inputDims[0], outDim: cell.gateWidth,
+                        p + cell.inputWeight, nil, n: rows, inDim: cell.inputDims[0], outDim: cell.gateWidth,
                         wStride: cell.inDim, accumulate: false)
-        if let initial = w.initialState {
-            // FIVO's h'_0 (and hyper state), the same for every row, into what step 0 reads.
-            initial.forward(architecture: a, parameters: p, n: N, into: stateInputs(0, gathered: false))
-        }
     }
 
     func noise(step t: Int) -> UnsafeMutablePointer<S> { tape!.slab(t).at(tape!.slots.proposal.noise) }
@@ -74,7 +120,7 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     func stepForward(_ t: Int, gathered: Bool, isLast: Bool, rows: Range<Int>) {
         let w = tape!, c = architecture.configuration, r0 = rows.lowerBound, n = rows.count
         guard let s = blockSlots[r0] else { preconditionFailure("rows \(rows) are not a row block of this pass") }
-        let B = w.sequences, E = c.encodedDim
+        let B = w.sequences, E = c.encodedDim, ts = sequenceStep(t)
         let slab = w.slab(t)
         // Nothing per sequence is copied to the particles (the likelihood reads x_t, g its
         // projection and the continuation the sequence's own frame, all through the rows'
@@ -83,7 +129,7 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         let expand = UnsafePointer(w.expandIndex + r0)
         if w.proposalProjection == nil {
             let source = (w.rawSequenceSlots ?? w.sequenceSlots).outputs[0]
-            S.gatherRowsForward(slab.at(s.encodedRawData ?? s.encodedData), UnsafePointer(w.sequenceTape.at(source) + t * B * E),
+            S.gatherRowsForward(slab.at(s.encodedRawData ?? s.encodedData), UnsafePointer(w.sequenceTape.at(source) + ts * B * E),
                                 expand, n: n, inRows: B, width: E)
         }
         architecture.stepForward(parameters: UnsafePointer(model.parameters.values), slab: slab, slots: s,
@@ -191,15 +237,16 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     func stepInputs(_ t: Int, gathered: Bool, slots: StepSlots? = nil, fromRow row: Int = 0)
         -> ModelArchitecture.StepInputs<S> {
         let w = tape!, s = slots ?? w.slots, slab = w.slab(t), B = w.sequences, c = architecture.configuration
+        let ts = sequenceStep(t)
         let ex = slab.at(s.encodedData)
         func projection(_ slot: Slot) -> SequenceProjection<S> {
-            SequenceProjection(values: UnsafePointer(w.sequenceTape.at(slot) + t * B * slot.width),
-                               gradients: w.sequenceGrad.map { $0.at(slot) + t * B * slot.width },
+            SequenceProjection(values: UnsafePointer(w.sequenceTape.at(slot) + ts * B * slot.width),
+                               gradients: w.sequenceGrad.map { $0.at(slot) + ts * B * slot.width },
                                index: UnsafePointer(w.expandIndex + row), sequences: B)
         }
         return ModelArchitecture.StepInputs(state: stateInputs(t, gathered: gathered, slots: s), encodedData: ex,
                                             proposalData: s.encodedRawData.map { slab.at($0) } ?? ex,
-                                            target: SequenceFrame(values: UnsafePointer(w.targets + t * B * c.dataDim),
+                                            target: SequenceFrame(values: UnsafePointer(w.targets + ts * B * c.dataDim),
                                                                   index: UnsafePointer(w.expandIndex + row)),
                                             proposalProjection: w.proposalProjection.map(projection),
                                             recurrenceProjection: projection(w.recurrenceProjection))

@@ -1,0 +1,156 @@
+import Testing
+@testable import VHRNN
+
+/// The online filter against the offline one: a stream's log predictives sum to the FIVO
+/// (IWAE) bound of a pass over the same frames with the same seed, noise key and K; reset
+/// replays; bad frames are refused without disturbing the stream; memory does not grow.
+@Suite("Online filter")
+struct OnlineFilterTests {
+    static let configs = [
+        ModelConfiguration(model: .vhrnn, dataDim: 3, emission: .gaussian, latentDim: 3, hiddenDim: 5, hyperDim: 4,
+                           fcLayers: 1, omegaHidden: 6, semantics: .fivo),
+        ModelConfiguration(model: .vrnn, cell: .gru, dataDim: 4, emission: .bernoulli, latentDim: 2, hiddenDim: 6,
+                           fcLayers: 0, semantics: .standard),
+        ModelConfiguration(model: .vrnn, dataDim: 5, emission: .bernoulli, latentDim: 3, hiddenDim: 4, fcLayers: 1,
+                           semantics: .fivo),
+    ]
+
+    static func model<S: KernelScalar>(_ config: ModelConfiguration, _: S.Type) throws -> SequenceModel<S> {
+        var rng = SplitMix64(seed: 11)
+        return try SequenceModel(configuration: config, generator: &rng)
+    }
+
+    /// `count` sequences of lengths 9, 10, 11, ... for `config`'s emission.
+    static func split(_ config: ModelConfiguration, count: Int) -> SequenceSplit {
+        var rng = SplitMix64(seed: 5)
+        let D = config.dataDim
+        return SequenceSplit(dataDim: D, sequences: (0..<count).map { b in
+            (0..<((9 + b) * D)).map { _ in
+                config.emission == .bernoulli ? (rng.nextUnitDouble() < 0.3 ? 1 : 0) : rng.nextStandardNormal()
+            }
+        })
+    }
+
+    static func frames(_ split: SequenceSplit, _ b: Int) -> [[Double]] {
+        let D = split.dataDim, x = split.targets[b]
+        return (0..<(x.count / D)).map { t in Array(x[(t * D)..<((t + 1) * D)]) }
+    }
+
+    func summedPredictivesEqualTheBound<S: KernelScalar>(_: S.Type, tolerance: Double) throws {
+        for config in Self.configs {
+            let model = try Self.model(config, S.self)
+            let split = Self.split(config, count: 3)
+            for settings in [FilterSettings(bound: .fivo, particleCount: 16),
+                             FilterSettings(bound: .fivo, particleCount: 40, criterion: .always),
+                             FilterSettings(bound: .iwae, particleCount: 8)] {
+                let batch = try SequenceBatch<S>(split: split, indices: [0, 1, 2])
+                let offline = ParticleFilter(model: model).run(batch: batch, settings: settings, seed: 21)
+                for b in 0..<3 {
+                    let online = try OnlineFilter(model: model, settings: settings, seed: 21, noiseKeys: [UInt64(b)])
+                    var sum = 0.0, resamplings = 0
+                    for frame in Self.frames(split, b) {
+                        let o = try online.observe(frame)
+                        sum += o.logPredictive
+                        if o.resampled { resamplings += 1 }
+                        #expect(o.effectiveSampleSize >= 1 - 1e-6 && o.effectiveSampleSize <= Double(settings.particleCount) + 1e-6)
+                        #expect(o.kl >= -1e-6 && o.kl.isFinite)
+                    }
+                    let bound = offline.bounds[b]
+                    #expect(abs(sum - bound) <= tolerance * max(1, abs(bound)),
+                            "\(S.self) \(config.model) \(settings.bound) K=\(settings.particleCount) sequence \(b): online \(sum) offline \(bound)")
+                    if settings.bound == .iwae { #expect(resamplings == 0) }
+                    if settings.criterion == .always { #expect(resamplings == Self.frames(split, b).count) }
+                }
+            }
+        }
+    }
+
+    @Test func summedLogPredictivesEqualTheOfflineBound() throws {
+        try summedPredictivesEqualTheBound(Double.self, tolerance: 1e-10)
+        try summedPredictivesEqualTheBound(Float.self, tolerance: 1e-5)
+    }
+
+    /// Several streams side by side: each as if alone.
+    @Test func streamsSideBySideAreEachTheirSequence() throws {
+        let config = Self.configs[0]
+        let model = try Self.model(config, Double.self)
+        let split = Self.split(config, count: 3)
+        let settings = FilterSettings(bound: .fivo, particleCount: 12)
+        let together = try OnlineFilter(model: model, settings: settings, streams: 3, seed: 4)
+        let steps = 9  // the shortest sequence
+        var sums = [0.0, 0.0, 0.0], observations: [OnlineObservation] = []
+        for t in 0..<steps {
+            try together.observe((0..<3).map { Self.frames(split, $0)[t] }, into: &observations)
+            for b in 0..<3 { sums[b] += observations[b].logPredictive }
+        }
+        for b in 0..<3 {
+            let alone = try OnlineFilter(model: model, settings: settings, seed: 4, noiseKeys: [UInt64(b)])
+            var sum = 0.0
+            for t in 0..<steps { sum += try alone.observe(Self.frames(split, b)[t]).logPredictive }
+            #expect(abs(sum - sums[b]) <= 1e-12 * max(1, abs(sum)))
+        }
+    }
+
+    @Test func resetReplaysTheStream() throws {
+        let config = Self.configs[1]
+        let model = try Self.model(config, Float.self)
+        let frames = Self.frames(Self.split(config, count: 1), 0)
+        let filter = try OnlineFilter(model: model, settings: FilterSettings(bound: .fivo, particleCount: 10), seed: 9)
+        let first = try frames.map { try filter.observe($0) }
+        filter.reset()
+        #expect(filter.steps == 0)
+        let again = try frames.map { try filter.observe($0) }
+        #expect(first == again)
+        filter.reset(seed: 10)
+        let other = try frames.map { try filter.observe($0) }
+        #expect(other != first)
+    }
+
+    /// A bad frame is refused with its stream and column named, and the stream goes on as if
+    /// it had never arrived.
+    @Test func badFramesAreRefusedAndLeaveTheStreamUntouched() throws {
+        let config = Self.configs[0]
+        let model = try Self.model(config, Double.self)
+        let frames = Self.frames(Self.split(config, count: 1), 0)
+        let settings = FilterSettings(bound: .fivo, particleCount: 8)
+        let clean = try OnlineFilter(model: model, settings: settings, seed: 3)
+        let disturbed = try OnlineFilter(model: model, settings: settings, seed: 3)
+        for (t, frame) in frames.enumerated() {
+            if t == 4 {
+                #expect(throws: OnlineFilterError("stream 0: a frame of 2 values, the model's have 3")) {
+                    try disturbed.observe(Array(frame.prefix(2)))
+                }
+                #expect(throws: OnlineFilterError("stream 0, column 2: nan is not a finite number")) {
+                    try disturbed.observe([frame[0], .nan, frame[2]])
+                }
+            }
+            #expect(try clean.observe(frame) == disturbed.observe(frame))
+        }
+        #expect(throws: OnlineFilterError.self) {
+            try OnlineFilter(model: model, settings: FilterSettings(bound: .elbo, particleCount: 4), seed: 1)
+        }
+    }
+
+    /// 10^5 frames: the buffers are sized once and never grow.
+    @Test func aLongStreamRunsInConstantMemory() throws {
+        let config = ModelConfiguration(model: .vrnn, dataDim: 2, emission: .gaussian, latentDim: 2, hiddenDim: 3,
+                                        fcLayers: 0, semantics: .standard)
+        let model = try Self.model(config, Float.self)
+        let filter = try OnlineFilter(model: model, settings: FilterSettings(bound: .fivo, particleCount: 4), seed: 2)
+        var observations: [OnlineObservation] = []
+        var rng = SplitMix64(seed: 8)
+        var frame = [[0.0, 0.0]]
+        try filter.observe(frame, into: &observations)
+        let bytes = filter.workspaceBytes
+        var total = 0.0
+        for _ in 1..<100_000 {
+            frame[0][0] = rng.nextStandardNormal()
+            frame[0][1] = rng.nextStandardNormal()
+            try filter.observe(frame, into: &observations)
+            total += observations[0].logPredictive
+        }
+        #expect(filter.steps == 100_000)
+        #expect(filter.workspaceBytes == bytes)
+        #expect(total.isFinite)
+    }
+}
