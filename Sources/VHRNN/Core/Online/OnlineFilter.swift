@@ -170,6 +170,7 @@ public struct OnlineObservation: Sendable, Equatable, Codable {
 
 /// A misuse or a bad frame of an ``OnlineFilter``: what was wrong, in one line.
 public struct OnlineFilterError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The message, e.g. `stream 0, column 2: nan is not a finite number`.
     public let description: String
     init(_ description: String) { self.description = description }
 }
