@@ -1,5 +1,6 @@
 // Linear layer and elementwise helpers, one precision (see vh_instantiate.h).
 #define R VH_REAL
+#include "vh_math_impl.h"
 
 // The GEMMs are parallelised here, not inside OpenBLAS (which runs single-threaded; see
 // vh_parallel.c): rows (or, for dW, output units) are split over the one parallel-for, each
@@ -151,6 +152,11 @@ VH_HOT void VH_FN(vh_relu_backward_inplace)(R *d, const R *out, size_t count) {
 
 void VH_FN(vh_add_forward)(R *out, const R *a, const R *b, size_t count) {
     for (size_t i = 0; i < count; i++) out[i] = a[i] + b[i];
+}
+
+VH_HOT void VH_FN(vh_sigmoid_forward)(R *out, const R *x, size_t count) {
+    VH_SIMD_MATH
+    for (size_t i = 0; i < count; i++) out[i] = VH_FN(vh_sigmoid)(x[i]);
 }
 
 void VH_FN(vh_accumulate)(R *dst, const R *src, size_t count) {

@@ -27,6 +27,8 @@ void VH_FN(vh_relu_backward_inplace)(R *d, const R *out, size_t count);
 // ---- elementwise helpers ----------------------------------------------------------------
 // out = a + b (out may alias a or b).
 void VH_FN(vh_add_forward)(R *out, const R *a, const R *b, size_t count);
+// out = sigmoid(x) = 1 / (1 + e^-x), elementwise (a Bernoulli emission's mean frame).
+void VH_FN(vh_sigmoid_forward)(R *out, const R *x, size_t count);
 // dst += src.
 void VH_FN(vh_accumulate)(R *dst, const R *src, size_t count);
 

@@ -120,7 +120,7 @@ struct OnlineFilterTests {
                 #expect(throws: OnlineFilterError("stream 0: a frame of 2 values, the model's have 3")) {
                     try disturbed.observe(Array(frame.prefix(2)))
                 }
-                #expect(throws: OnlineFilterError("stream 0, column 2: nan is not a finite number")) {
+                #expect(throws: OnlineFilterError("stream 0, column 2: nan is not a finite number (a missing frame is all NaN)")) {
                     try disturbed.observe([frame[0], .nan, frame[2]])
                 }
             }
@@ -128,6 +128,73 @@ struct OnlineFilterTests {
         }
         #expect(throws: OnlineFilterError.self) {
             try OnlineFilter(model: model, settings: FilterSettings(bound: .elbo, particleCount: 4), seed: 1)
+        }
+    }
+
+    /// A missing frame (all NaN, or `skip()`): observed false, log predictive and KL 0, the
+    /// weights untouched (same ESS), no resampling; the stream goes on with finite values and
+    /// differs from having seen the frame.
+    @Test func missingFramesPropagateFromThePriorWithoutAWeightUpdate() throws {
+        for config in Self.configs {
+            let model = try Self.model(config, Double.self)
+            let frames = Self.frames(Self.split(config, count: 1), 0)
+            let settings = FilterSettings(bound: .fivo, particleCount: 16)
+            let gappy = try OnlineFilter(model: model, settings: settings, seed: 6)
+            let full = try OnlineFilter(model: model, settings: settings, seed: 6)
+            var before = OnlineObservation(), differs = false
+            for (t, frame) in frames.enumerated() {
+                let reference = try full.observe(frame)
+                if t == 3 || t == 4 {
+                    let o = t == 3 ? try gappy.skip() : try gappy.observe([Double](repeating: .nan, count: config.dataDim))
+                    #expect(!o.observed && o.logPredictive == 0 && o.kl == 0 && !o.resampled)
+                    let carried = before.resampled ? Double(settings.particleCount) : before.effectiveSampleSize
+                    #expect(abs(o.effectiveSampleSize - carried) <= 1e-9 * carried, "\(config.model) step \(t)")
+                    before = o
+                    continue
+                }
+                let o = try gappy.observe(frame)
+                #expect(o.observed && o.logPredictive.isFinite && o.kl.isFinite)
+                if t < 3 { #expect(o == reference) } else if o.logPredictive != reference.logPredictive { differs = true }
+                before = o
+            }
+            #expect(differs)
+        }
+        let model = try Self.model(Self.configs[0], Double.self)
+        let filter = try OnlineFilter(model: model, settings: FilterSettings(bound: .fivo, particleCount: 4), seed: 1)
+        #expect(throws: OnlineFilterError("stream 0, column 2: nan is not a finite number (a missing frame is all NaN)")) {
+            try filter.observe([0.5, .nan, 0.1])
+        }
+    }
+
+    /// Streams with and without a frame at the same step, in one block and in blocks of whole
+    /// streams: each stream as if filtered alone.
+    @Test func aGapInOneStreamLeavesTheOthersAlone() throws {
+        let config = Self.configs[0]
+        let model = try Self.model(config, Double.self)
+        let split = Self.split(config, count: 3)
+        for (K, blocked) in [(12, false), (16, true)] {
+            let settings = FilterSettings(bound: .fivo, particleCount: K)
+            let together = try OnlineFilter(model: model, settings: settings, streams: 3, seed: 4)
+            if blocked {
+                together.smc.rowBlockThreads = 3
+                together.smc.rowBlockMinimum = 16
+                together.reset()
+                #expect(together.smc.stream!.blocks.count == 3)
+            }
+            func missing(_ b: Int, _ t: Int) -> Bool { (b == 1 && (t == 2 || t == 3)) || (b == 2 && t == 5) }
+            var sums = [0.0, 0.0, 0.0], observations: [OnlineObservation] = []
+            for t in 0..<9 {
+                try together.observe((0..<3).map { b in
+                    missing(b, t) ? [Double](repeating: .nan, count: config.dataDim) : Self.frames(split, b)[t]
+                }, into: &observations)
+                for b in 0..<3 { sums[b] += observations[b].logPredictive }
+            }
+            for b in 0..<3 {
+                let alone = try OnlineFilter(model: model, settings: settings, seed: 4, noiseKeys: [UInt64(b)])
+                var sum = 0.0
+                for t in 0..<9 { sum += try (missing(b, t) ? alone.skip() : alone.observe(Self.frames(split, b)[t])).logPredictive }
+                #expect(abs(sum - sums[b]) <= 1e-12 * max(1, abs(sum)), "K=\(K) stream \(b): \(sum) vs \(sums[b])")
+            }
         }
     }
 

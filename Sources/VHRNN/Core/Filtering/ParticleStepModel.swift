@@ -77,6 +77,7 @@ protocol StreamingParticleStepModel: ParticleStepModel {
     func beginStream(streams: Int, particles: Int, rowBlocks: ParticleRowBlocks)
 
     /// The frames of the next step, each `(streams, D)`: what the encoder reads and what the
-    /// likelihood scores (a pass's `inputs` and `targets` at that step).
-    func setFrames(inputs: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>)
+    /// likelihood scores (a pass's `inputs` and `targets` at that step); `observed` `(streams)`
+    /// false where a stream's frame is missing (its rows then propagate without the frame).
+    func setFrames(inputs: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>, observed: UnsafePointer<Bool>)
 }

@@ -202,16 +202,23 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
     /// Writes per stream, into `report`: log p̂(x_t | x_<t) (the log-sum-exp of the weights
     /// after the step minus that before it), the log ESS after the step and whether it
     /// resampled, and the weights before any resampling. Nothing is allocated.
-    func streamStep(into report: StreamStepReport<S>) where Model: StreamingParticleStepModel {
+    /// `observed` `(streams)`: false where the stream's frame is missing — its weights are
+    /// masked at this step (no update, no resampling; log predictive 0).
+    func streamStep(into report: StreamStepReport<S>, observed: UnsafePointer<Bool>) where Model: StreamingParticleStepModel {
         guard let state = stream, let w = buffers else { preconditionFailure("streamStep needs beginStream first") }
         let t = state.steps, slot = t & 1, next = (t + 1) & 1, B = w.sequences, K = w.particles
+        for b in 0..<B { w.mask[slot * B + b] = observed[b] ? 1 : 0 }
         forwardStep(t, slot: slot, isLast: false, blocks: state.blocks)
         for b in 0..<B {
             let wb = UnsafePointer(w.weights + b * K)
+            report.logESS[b] = ResamplingCriterion.logEffectiveSampleSize(logWeights: UnsafeBufferPointer(start: wb, count: K))
+            guard observed[b] else {
+                report.logPredictive[b] = 0
+                continue
+            }
             S.logsumexpForward(w.scratch, wb, b: 1, k: K)
             let after = Double(w.scratch[0])
             report.logPredictive[b] = after - state.logSumBefore[b]
-            report.logESS[b] = ResamplingCriterion.logEffectiveSampleSize(logWeights: UnsafeBufferPointer(start: wb, count: K))
             state.logSumBefore[b] = after
         }
         report.weights.update(from: w.weights, count: B * K)

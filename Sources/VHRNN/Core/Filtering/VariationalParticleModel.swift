@@ -19,6 +19,15 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     /// Streaming (``beginStream(streams:particles:rowBlocks:)``): the per-sequence buffers hold
     /// one step, the frames of the step about to run.
     private(set) var streaming = false
+    /// A stream's step slots for each stream's first row (blocks of whole streams split there
+    /// when some streams' frames are missing).
+    private var streamSlots: [Int: StepSlots] = [:]
+    /// `(streams)` whether the next step's frame of each stream is observed (false: missing).
+    private var observed: UnsafeMutablePointer<Bool>?
+    private var allObserved = true
+    /// What a stream subtracts from a frame before the encoder reads it (an imputed frame
+    /// too); nil: nothing. Set before ``beginStream(streams:particles:rowBlocks:)``.
+    var streamInputOffset: [Double]?
 
     init(model: SequenceModel<S>) {
         self.model = model
@@ -54,28 +63,40 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
 
     func beginStream(streams B: Int, particles K: Int, rowBlocks: ParticleRowBlocks) {
         let a = architecture
-        if tape?.fits(steps: 1, sequences: B, particles: K, withTape: false) != true || tape!.withTape
-            || tape!.stepCapacity != 1 {
-            tape = VariationalTape(architecture: a, steps: 1, sequences: B, particles: K, withTape: false)
+        if tape?.fits(steps: 1, sequences: B, particles: K, withTape: false) != true || !tape!.streaming
+            || tape!.stepCapacity != 1 || tape!.sequenceCapacity != B {
+            tape = VariationalTape(architecture: a, steps: 1, sequences: B, particles: K, withTape: false, streaming: true)
+            observed?.deallocate()
+            observed = .allocate(capacity: B)
+            streamSlots = Dictionary(uniqueKeysWithValues: (0..<B).map { ($0 * K, tape!.slots.fromRow($0 * K)) })
         }
-        let w = tape!
+        let w = tape!, D = a.configuration.dataDim
         w.sequences = B
         w.steps = 1
         streaming = true
         prepareBlockSlots(rowBlocks)
+        observed!.update(repeating: true, count: B)
+        allObserved = true
+        for r in 0..<(B * K) {
+            for d in 0..<D { w.negativeInputOffset[r * D + d] = S(-(streamInputOffset?[d] ?? 0)) }
+        }
         if let initial = w.initialState {
             initial.forward(architecture: a, parameters: UnsafePointer(model.parameters.values), n: B * K,
                             into: stateInputs(0, gathered: false))
         }
     }
 
-    func setFrames(inputs: UnsafePointer<S>, targets: UnsafePointer<S>) {
+    func setFrames(inputs: UnsafePointer<S>, targets: UnsafePointer<S>, observed: UnsafePointer<Bool>) {
         precondition(streaming, "setFrames needs beginStream first")
         let w = tape!, count = w.sequences * architecture.configuration.dataDim
         w.inputs.update(from: inputs, count: count)
         w.targets.update(from: targets, count: count)
+        self.observed!.update(from: observed, count: w.sequences)
+        allObserved = (0..<w.sequences).allSatisfy { observed[$0] }
         encodeSequenceRows(w.sequences)
     }
+
+    deinit { observed?.deallocate() }
 
     /// Where step t's per-sequence rows are in the sequence buffers: t in a pass, 0 in a stream
     /// (which holds only the step about to run).
@@ -118,8 +139,34 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     func noise(step t: Int) -> UnsafeMutablePointer<S> { tape!.slab(t).at(tape!.slots.proposal.noise) }
 
     func stepForward(_ t: Int, gathered: Bool, isLast: Bool, rows: Range<Int>) {
+        guard let s = blockSlots[rows.lowerBound] else { preconditionFailure("rows \(rows) are not a row block of this pass") }
+        guard streaming && !allObserved else { return observedStep(t, gathered: gathered, isLast: isLast, slots: s, rows: rows) }
+        // A stream step with missing frames: runs of streams with the same kind of frame. A
+        // block is either inside one stream or whole streams, so each run after the block's
+        // first starts at a stream's first row.
+        let K = tape!.particles, observed = self.observed!
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let kind = observed[row / K]
+            var end = min(rows.upperBound, (row / K + 1) * K)
+            while end < rows.upperBound && observed[end / K] == kind { end = min(rows.upperBound, (end / K + 1) * K) }
+            let slots = row == rows.lowerBound ? s : streamSlots[row]!
+            if kind {
+                observedStep(t, gathered: gathered, isLast: isLast, slots: slots, rows: row..<end)
+            } else {
+                let w = tape!
+                architecture.imputedStepForward(parameters: UnsafePointer(model.parameters.values), slab: w.slab(t),
+                                                slots: slots, state: stateInputs(t, gathered: gathered, slots: slots),
+                                                negativeOffset: UnsafePointer(w.negativeInputOffset + row * architecture.configuration.dataDim),
+                                                rows: end - row)
+            }
+            row = end
+        }
+    }
+
+    /// Step t on `rows` (the rows `slots` start at), every frame observed.
+    private func observedStep(_ t: Int, gathered: Bool, isLast: Bool, slots s: StepSlots, rows: Range<Int>) {
         let w = tape!, c = architecture.configuration, r0 = rows.lowerBound, n = rows.count
-        guard let s = blockSlots[r0] else { preconditionFailure("rows \(rows) are not a row block of this pass") }
         let B = w.sequences, E = c.encodedDim, ts = sequenceStep(t)
         let slab = w.slab(t)
         // Nothing per sequence is copied to the particles (the likelihood reads x_t, g its

@@ -60,10 +60,11 @@ final class VariationalTape<S: KernelScalar> {
         let inputs, targets: ArenaSlot<S>
         let expandIndex: ArenaSlot<Int32>
 
-        init(architecture a: ModelArchitecture, steps T: Int, sequences B: Int, particles K: Int, withTape: Bool) {
+        init(architecture a: ModelArchitecture, steps T: Int, sequences B: Int, particles K: Int, withTape: Bool,
+             streaming: Bool = false) {
             let c = a.configuration, N = B * K
             var slab = SlabLayout(rows: N)
-            slots = StepSlots(a, layout: &slab)
+            slots = StepSlots(a, layout: &slab, imputing: streaming)
             slabSize = slab.size
             var sequence = SlabLayout(rows: T * B)
             sequenceSlots = a.phiX.makeSlots(&sequence)
@@ -82,10 +83,20 @@ final class VariationalTape<S: KernelScalar> {
             inputs = arena.reserve(S.self, count: T * B * c.dataDim)
             targets = arena.reserve(S.self, count: T * B * c.dataDim)
             expandIndex = arena.reserve(Int32.self, count: N)
+            negativeInputOffset = arena.reserve(S.self, count: streaming ? N * c.dataDim : 0)
         }
+        let negativeInputOffset: ArenaSlot<S>
     }
 
-    init(architecture a: ModelArchitecture, steps: Int, sequences: Int, particles: Int, withTape: Bool) {
+    /// `(rows, D)` minus the stream's input offset, per row (streams only): what turns an
+    /// imputed frame into what the encoder reads.
+    let negativeInputOffset: UnsafeMutablePointer<S>
+    /// Laid out for a stream (``StepSlots/imputation`` present).
+    let streaming: Bool
+
+    /// - Parameter streaming: the two slabs of a stream (with ``StepSlots/imputation``).
+    init(architecture a: ModelArchitecture, steps: Int, sequences: Int, particles: Int, withTape: Bool,
+         streaming: Bool = false) {
         stepCapacity = steps
         self.steps = steps
         self.sequences = sequences
@@ -93,7 +104,8 @@ final class VariationalTape<S: KernelScalar> {
         self.particles = particles
         self.withTape = withTape
         let layout = Layout(architecture: a, steps: steps, sequences: sequences, particles: particles,
-                            withTape: withTape)
+                            withTape: withTape, streaming: streaming)
+        self.streaming = streaming
         slots = layout.slots
         slabSize = layout.slabSize
         sequenceSlots = layout.sequenceSlots
@@ -112,6 +124,7 @@ final class VariationalTape<S: KernelScalar> {
         inputs = arena.pointer(layout.inputs)
         targets = arena.pointer(layout.targets)
         expandIndex = arena.pointer(layout.expandIndex)
+        negativeInputOffset = arena.pointer(layout.negativeInputOffset)
         for row in 0..<(sequences * particles) { expandIndex[row] = Int32(row / particles) }
         initialState = a.configuration.semantics == .fivo
             ? InitialStateBuffers(architecture: a, rows: sequences * particles) : nil

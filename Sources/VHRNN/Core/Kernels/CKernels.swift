@@ -102,6 +102,17 @@ extension KernelScalar {
         }
     }
 
+    @inline(__always) static func sigmoidForward(
+        _ out: UnsafeMutablePointer<Self>?,
+        _ x: UnsafePointer<Self>?,
+        count: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_sigmoid_forward_f32(f32(out), f32(x), count)
+        case .float64: return vh_sigmoid_forward_f64(f64(out), f64(x), count)
+        }
+    }
+
     @inline(__always) static func accumulate(
         _ dst: UnsafeMutablePointer<Self>?,
         _ src: UnsafePointer<Self>?,

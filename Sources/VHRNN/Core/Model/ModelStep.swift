@@ -61,6 +61,41 @@ extension ModelArchitecture {
                            projectedData: inputs.recurrenceProjection)
     }
 
+    /// Step t's forward for rows whose frame is missing (a stream's gap): z_t from the prior
+    /// (the `noise` slot's eps), the emission's mean frame in place of x_t (sigmoid of the
+    /// logits, or mu_x), the recurrence on phi_x of that frame minus the input offset; log
+    /// alpha_t = 0 (the filter masks the weights of these rows at this step). Reads the
+    /// imputation slots (``StepSlots/imputation``); `negativeOffset` is `(rows, D)`.
+    func imputedStepForward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>,
+                                             slots s: StepSlots, state: RecurrentStatePointers<S>,
+                                             negativeOffset: UnsafePointer<S>, rows: Int) {
+        guard let imputation = s.imputation else { preconditionFailure("a missing frame needs a stream's slabs") }
+        let c = configuration, hIn = UnsafePointer(state.h)
+        prior.forward(parameters: p, slab: slab, slots: s.prior, hPrev: hIn, rows: rows)
+        prior.sigmaForward(slab: slab, slots: s.prior, rows: rows)
+        S.gaussianSampleForward(slab.at(s.proposal.z), UnsafePointer(slab.at(s.prior.mean)),
+                                UnsafePointer(slab.at(s.prior.sigma)), UnsafePointer(slab.at(s.proposal.noise)),
+                                count: rows * c.latentDim)
+        let z = UnsafePointer(slab.at(s.proposal.z))
+        phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
+        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
+        let u = hyperInputParts(z: z, h: hIn)
+        emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
+                         rows: rows)
+        let frame = slab.at(imputation.frame), head = UnsafePointer(slab.at(s.emission.head))
+        switch c.emission {
+        case .bernoulli: S.sigmoidForward(frame, head, count: rows * c.dataDim)
+        case .gaussian: frame.update(from: head, count: rows * c.dataDim)
+        }
+        S.addForward(slab.at(imputation.encoderInput), UnsafePointer(frame), negativeOffset, count: rows * c.dataDim)
+        phiX.forward(parameters: p, slab: slab, slots: imputation.phiX, input0: UnsafePointer(slab.at(imputation.encoderInput)),
+                     input1: nil, modulation: [], rows: rows)
+        recurrence.forward(parameters: p, slab: slab, slots: s.recurrence,
+                           encodedData: UnsafePointer(slab.at(imputation.phiX.outputs[0])), encodedLatent: ez,
+                           hyperInput: u, state: state, rows: rows)
+        slab.at(s.logAlpha).zero(count: rows)
+    }
+
     /// Backward of ``stepForward(parameters:slab:slots:inputs:recur:rows:)``. On entry
     /// `gradSlab` holds d logPrior, d logLikelihood and d logProposal (and zeros elsewhere),
     /// `dOutput` the gradients of this step's output state (when `recur`). Accumulates the

@@ -28,8 +28,23 @@ struct StepSlots {
     var logLikelihood: Slot
     var logAlpha: Slot
     var recurrence: Recurrence.Slots
+    /// What a step with a missing frame needs (streams only, ``OnlineFilter``).
+    var imputation: Imputation?
 
-    init(_ a: ModelArchitecture, layout: inout SlabLayout) {
+    /// A missing frame's stand-in: the emission's mean frame, what the encoder reads of it
+    /// (minus the input offset) and phi_x of that, per particle.
+    struct Imputation {
+        var frame: Slot
+        var encoderInput: Slot
+        var phiX: DenseStack.Slots
+
+        func fromRow(_ row: Int) -> Imputation {
+            Imputation(frame: frame.fromRow(row), encoderInput: encoderInput.fromRow(row), phiX: phiX.fromRow(row))
+        }
+    }
+
+    /// - Parameter imputing: lay out ``imputation`` too (the slabs of a stream).
+    init(_ a: ModelArchitecture, layout: inout SlabLayout, imputing: Bool = false) {
         let c = a.configuration
         let lstm = c.cell == .lstm, vh = c.model == .vhrnn
         encodedData = layout.add(width: c.encodedDim)
@@ -47,6 +62,10 @@ struct StepSlots {
         logLikelihood = layout.add(width: 1)
         logAlpha = layout.add(width: 1)
         recurrence = a.recurrence.makeSlots(&layout)
+        imputation = imputing
+            ? Imputation(frame: layout.add(width: c.dataDim), encoderInput: layout.add(width: c.dataDim),
+                         phiX: a.phiX.makeSlots(&layout))
+            : nil
     }
 
     /// These slots for the block of rows from `row` on: what a team region's block passes to
@@ -69,6 +88,7 @@ struct StepSlots {
         s.logLikelihood = logLikelihood.fromRow(row)
         s.logAlpha = logAlpha.fromRow(row)
         s.recurrence = recurrence.fromRow(row)
+        s.imputation = imputation?.fromRow(row)
         return s
     }
 

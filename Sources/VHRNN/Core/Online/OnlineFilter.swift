@@ -38,6 +38,8 @@ public final class OnlineFilter<S: KernelScalar> {
     private let inputs: UnsafeMutablePointer<S>
     private let targets: UnsafeMutablePointer<S>
     private let particleKL: UnsafeMutablePointer<S>
+    /// `(streams)` whether this step's frame of each stream is observed.
+    private let observed: UnsafeMutablePointer<Bool>
 
     /// - Parameters:
     ///   - settings: IWAE or FIVO (the ELBO's weights define no filtering distribution).
@@ -65,11 +67,13 @@ public final class OnlineFilter<S: KernelScalar> {
         self.inputOffset = inputOffset
         self.seed = seed
         stepModel = VariationalParticleModel(model: model)
+        stepModel.streamInputOffset = inputOffset
         smc = SequentialMonteCarlo(model: stepModel)
         report = StreamStepReport<S>(streams: streams, particles: settings.particleCount)
         inputs = .allocate(capacity: streams * D)
         targets = .allocate(capacity: streams * D)
         particleKL = .allocate(capacity: streams * settings.particleCount)
+        observed = .allocate(capacity: streams)
         smc.beginStream(settings: settings, seed: seed, noiseKeys: keys)
     }
 
@@ -77,6 +81,7 @@ public final class OnlineFilter<S: KernelScalar> {
         inputs.deallocate()
         targets.deallocate()
         particleKL.deallocate()
+        observed.deallocate()
     }
 
     /// Bytes held by the filter's buffers: fixed when the filter is made, whatever the stream's length.
@@ -96,8 +101,13 @@ public final class OnlineFilter<S: KernelScalar> {
     /// Filters one frame per stream (`frames[b]` is stream b's, D values) and writes what the
     /// step tells into `observations` (resized to `streams` on first use, then reused: a
     /// step allocates nothing).
+    ///
+    /// A frame of D NaNs is a missing observation: that stream's particles propagate from the
+    /// prior (z_t ~ p(z_t | h_{t-1}), the emission's mean frame standing in for x_t), their
+    /// weights do not change and the stream does not resample; its log predictive and KL are 0.
     /// - Throws: ``OnlineFilterError`` naming the stream and column of a frame of the wrong
-    ///   size or with a value that is not a finite number; the filter is then unchanged.
+    ///   size or with a value that is not a finite number (in a frame that is not all NaN);
+    ///   the filter is then unchanged.
     public func observe(_ frames: [[Double]], into observations: inout [OnlineObservation]) throws {
         let D = model.configuration.dataDim, K = settings.particleCount
         guard frames.count == streams else {
@@ -107,19 +117,24 @@ public final class OnlineFilter<S: KernelScalar> {
             guard frame.count == D else {
                 throw OnlineFilterError("stream \(b): a frame of \(frame.count) values, the model's have \(D)")
             }
+            if frame.allSatisfy(\.isNaN) { continue }
             if let d = frame.firstIndex(where: { !$0.isFinite }) {
-                throw OnlineFilterError("stream \(b), column \(d + 1): \(frame[d]) is not a finite number")
+                throw OnlineFilterError("stream \(b), column \(d + 1): \(frame[d]) is not a finite number"
+                                        + (frame[d].isNaN ? " (a missing frame is all NaN)" : ""))
             }
         }
         for (b, frame) in frames.enumerated() {
+            observed[b] = !frame.allSatisfy(\.isNaN)
             for d in 0..<D {
-                targets[b * D + d] = S(frame[d])
-                inputs[b * D + d] = S(frame[d] - (inputOffset?[d] ?? 0))
+                let x = observed[b] ? frame[d] : 0
+                targets[b * D + d] = S(x)
+                inputs[b * D + d] = S(x - (inputOffset?[d] ?? 0))
             }
         }
-        stepModel.setFrames(inputs: UnsafePointer(inputs), targets: UnsafePointer(targets))
+        stepModel.setFrames(inputs: UnsafePointer(inputs), targets: UnsafePointer(targets),
+                            observed: UnsafePointer(observed))
         let t = steps
-        smc.streamStep(into: report)
+        smc.streamStep(into: report, observed: UnsafePointer(observed))
         steps += 1
 
         // KL(q || p) of every particle at this step, averaged under the step's filtering weights.
@@ -140,9 +155,9 @@ public final class OnlineFilter<S: KernelScalar> {
                 mass += p
                 kl += p * Double(particleKL[b * K + k])
             }
-            observations[b] = OnlineObservation(step: t, logPredictive: report.logPredictive[b],
+            observations[b] = OnlineObservation(step: t, observed: observed[b], logPredictive: report.logPredictive[b],
                                                 effectiveSampleSize: exp(report.logESS[b]),
-                                                resampled: report.resampled[b], kl: kl / mass)
+                                                resampled: report.resampled[b], kl: observed[b] ? kl / mass : 0)
         }
     }
 
@@ -152,12 +167,19 @@ public final class OnlineFilter<S: KernelScalar> {
         try observe([frame], into: &out)
         return out[0]
     }
+
+    /// A step without an observation for a single stream (as a frame of NaNs).
+    public func skip() throws -> OnlineObservation {
+        try observe([Double](repeating: .nan, count: model.configuration.dataDim))
+    }
 }
 
 /// What one frame told the filter about one stream.
 public struct OnlineObservation: Sendable, Equatable, Codable {
     /// The frame's step, from 0.
     public var step = 0
+    /// Whether the frame was observed (false: missing, propagated from the prior).
+    public var observed = true
     /// log p̂(x_t | x_<t): summed over a sequence, its FIVO (IWAE) bound log Ẑ.
     public var logPredictive = 0.0
     /// The effective sample size of the weights after the step (before any resampling), 1...K.
