@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VHRNN
 
@@ -196,6 +197,51 @@ struct OnlineFilterTests {
                 #expect(abs(sum - sums[b]) <= 1e-12 * max(1, abs(sum)), "K=\(K) stream \(b): \(sum) vs \(sums[b])")
             }
         }
+    }
+
+    /// Saved mid-stream (after a resampling, so the next step gathers ancestors, and after a
+    /// gap), restored into a new filter from the file: the rest of the stream is the same, bit
+    /// for bit, as the filter that was never interrupted. A state refuses another model.
+    @Test func aSavedStreamContinuesExactlyAfterARestart() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("online-\(UInt64.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (i, config) in Self.configs.enumerated() {
+            let model = try Self.model(config, Float.self)
+            let split = Self.split(config, count: 2)
+            let settings = FilterSettings(bound: .fivo, particleCount: 24, criterion: i == 0 ? .always : .default)
+            let running = try OnlineFilter(model: model, settings: settings, streams: 2, seed: 13,
+                                           inputOffset: [Double](repeating: 0.25, count: config.dataDim))
+            var observations: [OnlineObservation] = []
+            func frames(_ t: Int) -> [[Double]] {
+                (0..<2).map { b in t == 2 && b == 1 ? [Double](repeating: .nan, count: config.dataDim) : Self.frames(split, b)[t] }
+            }
+            for t in 0..<5 { try running.observe(frames(t), into: &observations) }
+            let path = folder.appendingPathComponent("state-\(i).json").path
+            try running.save(to: path)
+            try running.save(to: path)  // over an existing file
+            let restored = try OnlineFilter(model: model, restoringFrom: path)
+            #expect(restored.steps == 5 && restored.state == running.state)
+            var a: [OnlineObservation] = [], b: [OnlineObservation] = []
+            for t in 5..<9 {
+                try running.observe(frames(t), into: &a)
+                try restored.observe(frames(t), into: &b)
+                #expect(a == b, "\(config.model) step \(t)")
+            }
+            var rng = SplitMix64(seed: 99)
+            let other = try SequenceModel<Float>(configuration: config, generator: &rng)
+            #expect(throws: OnlineFilterError.self) { try OnlineFilter(model: other, restoringFrom: path) }
+        }
+        let model = try Self.model(Self.configs[0], Float.self)
+        let junk = folder.appendingPathComponent("junk.json").path
+        try Data("{\"format\": 1}".utf8).write(to: URL(fileURLWithPath: junk))
+        #expect(throws: OnlineFilterError("\(junk): not an online filter state (no field configuration)")) {
+            try OnlineFilter(model: model, restoringFrom: junk)
+        }
+        let double = try Self.model(Self.configs[0], Double.self)
+        let saved = folder.appendingPathComponent("float.json").path
+        try OnlineFilter(model: model, settings: FilterSettings(bound: .fivo, particleCount: 4), seed: 1).save(to: saved)
+        #expect(throws: OnlineFilterError.self) { try OnlineFilter(model: double, restoringFrom: saved) }
     }
 
     /// 10^5 frames: the buffers are sized once and never grow.

@@ -235,6 +235,63 @@ final class SequentialMonteCarlo<Model: ParticleStepModel> {
         state.steps += 1
     }
 
+    /// Everything the stream carries into its next step: what ``restoreStream(_:)`` needs to
+    /// continue it exactly (in another process too).
+    func streamSnapshot() -> StreamSnapshot {
+        guard let state = stream, let w = buffers else { preconditionFailure("no stream to snapshot") }
+        let t = state.steps, N = w.rows, slot = t & 1
+        var blocks: [[Double]] = []
+        if t > 0 {
+            for (i, width) in model.stateBlockWidths.enumerated() {
+                let written = model.stateBlock(i, step: t).written
+                blocks.append((0..<(N * width)).map { Double(written[$0]) })
+            }
+        }
+        return StreamSnapshot(steps: t, weights: (0..<N).map { Double(w.weights[$0]) },
+                              noiseStates: Array(UnsafeBufferPointer(start: w.noiseStates, count: w.sequences)),
+                              logSumBefore: state.logSumBefore, closedSegments: state.closedSegments,
+                              gatherNext: w.gathered[slot],
+                              ancestors: w.gathered[slot] ? Array(UnsafeBufferPointer(start: w.ancestors + slot * N, count: N)) : [],
+                              stateBlocks: blocks)
+    }
+
+    /// Puts a stream begun with the same settings and streams back where `snapshot` was taken.
+    /// - Returns: nil, or what does not fit (a count), in words.
+    func restoreStream(_ snapshot: StreamSnapshot) -> String? {
+        guard let state = stream, let w = buffers else { preconditionFailure("restoreStream needs beginStream first") }
+        let N = w.rows, B = w.sequences, widths = model.stateBlockWidths, t = snapshot.steps
+        guard t >= 0 else { return "steps is \(t)" }
+        guard snapshot.weights.count == N else { return "\(snapshot.weights.count) weights for \(N) particles" }
+        guard snapshot.noiseStates.count == B, snapshot.logSumBefore.count == B, snapshot.closedSegments.count == B else {
+            return "per-stream values for \(snapshot.noiseStates.count) streams, the filter has \(B)"
+        }
+        guard t == 0 ? snapshot.stateBlocks.isEmpty
+                     : snapshot.stateBlocks.map(\.count) == widths.map({ $0 * N }) else {
+            return "state blocks of \(snapshot.stateBlocks.map(\.count)) values, the model's are \(widths.map { $0 * N })"
+        }
+        guard snapshot.ancestors.count == (snapshot.gatherNext ? N : 0),
+              snapshot.ancestors.allSatisfy({ $0 >= 0 && Int($0) < N }) else { return "bad ancestors" }
+        guard snapshot.weights.allSatisfy({ !$0.isNaN }), snapshot.stateBlocks.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+            return "non-finite values"
+        }
+        state.steps = t
+        state.logSumBefore = snapshot.logSumBefore
+        state.closedSegments = snapshot.closedSegments
+        for r in 0..<N { w.weights[r] = S(snapshot.weights[r]) }
+        for b in 0..<B { w.noiseStates[b] = snapshot.noiseStates[b] }
+        let slot = t & 1
+        w.gathered.update(repeating: false, count: 2)
+        w.gathered[slot] = snapshot.gatherNext
+        for (r, a) in snapshot.ancestors.enumerated() { w.ancestors[slot * N + r] = a }
+        if t > 0 {
+            for (i, values) in snapshot.stateBlocks.enumerated() {
+                let written = UnsafeMutablePointer(mutating: model.stateBlock(i, step: t).written)
+                for (j, v) in values.enumerated() { written[j] = S(v) }
+            }
+        }
+        return nil
+    }
+
     /// The decisions and ancestors of the last pass (to replay it).
     var recordedPlan: AncestorPlan {
         let w = buffers!, T = lastSteps, N = w.rows

@@ -161,6 +161,9 @@ public final class OnlineFilter<S: KernelScalar> {
         }
     }
 
+    /// After a restore: the stream's step count.
+    func restoredSteps(_ count: Int) { steps = count }
+
     /// ``observe(_:into:)`` for a single stream.
     public func observe(_ frame: [Double]) throws -> OnlineObservation {
         var out: [OnlineObservation] = []
