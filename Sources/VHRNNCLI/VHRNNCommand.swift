@@ -13,7 +13,7 @@ struct VHRNNCommand: ParsableCommand {
             """,
         subcommands: [TrainCommand.self, EvaluateCommand.self, GenerateSyntheticCommand.self, ParamsCommand.self,
                       GradcheckCommand.self, DiagnoseCommand.self, LogWeightsCommand.self, SampleCommand.self, ImportFIVOCommand.self,
-                      ExperimentCommand.self],
+                      ExperimentCommand.self, OnlineFilterCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 
