@@ -46,7 +46,9 @@ func workloadConfiguration(_ cfg: String) -> ModelConfiguration? {
     }
 }
 
-enum WorkloadTask: String, Codable { case train, eval }
+/// train: one training step; eval: one offline filter pass; online: T frames through an
+/// `OnlineFilter`, one `observe` call per frame (the per-step latency of a live stream).
+enum WorkloadTask: String, Codable { case train, eval, online }
 
 /// One row: what to run. Written `task:cfg:B:K:T` on the `--one` command line.
 struct WorkloadSpec: Equatable {
@@ -70,6 +72,10 @@ struct WorkloadSpec: Equatable {
         self.init(task, p[1], B: b, K: k, T: t)
     }
 }
+
+/// Online filtering latency: one stream, K = 128 and 1024, at the paper's JSB and synthetic sizes.
+let onlineWorkloads: [WorkloadSpec] =
+    [128, 1024].flatMap { k in ["jsb-vrnn32", "jsb-vhrnn14", "syn-vrnn8", "syn-vhrnn4"].map { WorkloadSpec(.online, $0, B: 1, K: k) } }
 
 /// The rows: training (B = 4, K = 4) on all five configurations, evaluation (one
 /// sequence, K = 128 and 1024) on the three JSB ones; T = 100 throughout.
@@ -167,6 +173,7 @@ func runWorkload(_ spec: WorkloadSpec, timing: WorkloadTiming, peak: MachinePeak
     var call: () throws -> Void
     var trainer: Trainer<Float>?
     var filter: ParticleFilter<Float>?
+    var online: OnlineFilter<Float>?
     var lastLoss: Double?
     var events = 0, passes = 0
     switch spec.task {
@@ -192,6 +199,26 @@ func runWorkload(_ spec: WorkloadSpec, timing: WorkloadTiming, peak: MachinePeak
             events += r.resamplingEvents
             passes += 1
             lastLoss = -r.bounds[0] / Double(spec.T)
+        }
+    case .online:
+        // The frames of each step, built once; the stream runs on across calls (no reset).
+        let D = c.dataDim
+        let frames: [[[Double]]] = (0..<spec.T).map { t in
+            (0..<spec.B).map { b in Array(split.targets[b][(t * D)..<((t + 1) * D)]) }
+        }
+        let f = try OnlineFilter(model: model, settings: FilterSettings(bound: .fivo, particleCount: spec.K),
+                                 streams: spec.B, seed: 1)
+        online = f
+        var observations: [OnlineObservation] = []
+        call = {
+            var total = 0.0
+            for frame in frames {
+                try f.observe(frame, into: &observations)
+                total += observations[0].logPredictive
+                if observations[0].resampled { events += 1 }
+            }
+            passes += 1
+            lastLoss = -total / Double(spec.T)
         }
     }
 
@@ -223,7 +250,7 @@ func runWorkload(_ spec: WorkloadSpec, timing: WorkloadTiming, peak: MachinePeak
 
     // Workspace size: the eval filter's own; for training, a probe filter with a tape of the
     // same shape (after the RSS reading, so the probe does not inflate it).
-    var workspace = filter?.workspaceBytes ?? 0
+    var workspace = filter?.workspaceBytes ?? online?.workspaceBytes ?? 0
     if spec.task == .train {
         let probe = ParticleFilter(model: model)
         _ = probe.run(batch: try SequenceBatch<Float>(split: split, indices: indices),
@@ -244,7 +271,7 @@ func runWorkload(_ spec: WorkloadSpec, timing: WorkloadTiming, peak: MachinePeak
         flops_per_sequence_step: fl.perSequenceStep, params: model.parameterCount, hidden: c.hiddenDim,
         threads: KernelRuntime.threadCount, blas_threads: KernelRuntime.blasThreadCount,
         backend: KernelRuntime.parallelBackend, workspace_mb: Double(workspace) / (1024 * 1024),
-        resample_frac: spec.task == .eval && passes > 0 ? Double(events) / Double(passes * spec.T * spec.B) : nil,
+        resample_frac: spec.task != .train && passes > 0 ? Double(events) / Double(passes * spec.T * spec.B) : nil,
         last_loss: lastLoss, error: nil)
 }
 

@@ -2,7 +2,8 @@
 //
 // Three sections, all run by default, in this order:
 //   1. workloads (WorkloadBench.swift): FIVO training steps and evaluation passes of whole models
-//      at the paper's configurations, each row in a fresh child process (`--one ROW`);
+//      at the paper's configurations, each row in a fresh child process (`--one ROW`), then the
+//      online filter's latency per frame;
 //   2. scaling: time vs particles K, sequence length T and hidden size H (short, < ~30 s);
 //   3. kernels (KernelBench.swift / KernelMain.swift): every C kernel forward/backward pair.
 // The machine's nominal fp32 peak (MachinePeak.swift) is printed first.
@@ -136,13 +137,14 @@ let runKernels = explicitSections ? options.kernelsOnly : true
 
 func matches(_ label: String) -> Bool { options.filter.map { label.contains($0) } ?? true }
 let workloads = runWorkloads ? mainWorkloads.filter { matches($0.label) } : []
+let onlineSelected = runWorkloads && onlineWorkloads.contains { matches($0.label) }
 let sweeps: [ScalingSweep] = runScaling ? scalingSweeps.compactMap { s in
     var s = s
     s.rows = s.rows.filter { matches("scaling-\(s.name)/\($0.spec.label)") }
     return s.rows.isEmpty ? nil : s
 } : []
 let kernels = runKernels ? allKernels().filter { matches($0.name) } : []
-if workloads.isEmpty && sweeps.isEmpty && kernels.isEmpty {
+if workloads.isEmpty && !onlineSelected && sweeps.isEmpty && kernels.isEmpty {
     fail("nothing matches '\(options.filter ?? "")' in the selected sections", code: 1)
 }
 
@@ -216,6 +218,39 @@ if !workloads.isEmpty {
     }
 }
 
+// ---- 1b. online filtering latency ------------------------------------------------------------
+
+let onlineRows = runWorkloads ? onlineWorkloads.filter { matches($0.label) } : []
+var onlineResults: [WorkloadResult] = []
+if !onlineRows.isEmpty {
+    print("")
+    print("online filtering: OnlineFilter.observe, one frame per call, one stream, FIVO; a row = T = 100 frames")
+    print("(µs/step: the median time per frame; vs pass: that over the offline pass's time per step, same cfg and K,")
+    print(" where this run measured the pass)")
+    let header = pad("task", 7) + pad("cfg", 19) + pad("K", 6, right: true) + pad("µs/step", 11, right: true)
+        + pad("steps/s", 10, right: true) + pad("GFLOP/s", 9, right: true) + pad("vs pass", 9, right: true)
+        + pad("work MB", 9, right: true)
+    print(header)
+    print(String(repeating: "-", count: header.count))
+    for spec in onlineRows {
+        let r = runInChild(spec, timingFlag: childTiming, threads: options.threads)
+        onlineResults.append(r)
+        let head = pad(r.task, 7) + pad(r.cfg, 19) + pad("\(r.K)", 6, right: true)
+        guard r.error == nil else {
+            print(head + "  FAILED: \(r.error!)")
+            continue
+        }
+        let perStep = r.median_s / Double(r.T)
+        let pass = workloadResults.first { $0.task == "eval" && $0.cfg == r.cfg && $0.K == r.K && $0.error == nil }
+        let spread = (r.max_s - r.min_s) / r.median_s > 0.10 ? "~" : " "
+        print(head + pad(fmt(perStep * 1e6, 1) + spread, 11, right: true) + pad(String(format: "%.0f", 1 / perStep), 10, right: true)
+              + pad(fmt(r.gflops, 2), 9, right: true)
+              + pad(pass.map { fmt(perStep / ($0.median_s / Double($0.T)), 2) } ?? "-", 9, right: true)
+              + pad(fmt(r.workspace_mb, 2), 9, right: true))
+        fflush(stdout)
+    }
+}
+
 // ---- 2. scaling ------------------------------------------------------------------------------
 
 var scalingResults: [ScalingRow] = []
@@ -285,6 +320,8 @@ struct BenchDocument: Codable {
     var flop_formula: String
     var workload_timing: WorkloadTiming?
     var results: [WorkloadResult]
+    /// The online filtering rows (task "online"; not in `results`, which the peer's rows join).
+    var online: [WorkloadResult]
     var scaling: [ScalingRow]
     var kernel_settings: KernelSettings?
     var kernels: [CaseResult]
@@ -303,7 +340,7 @@ if let path = options.jsonPath {
         peak: peak, attainable: attainable,
         flop_formula: "forward = T*B*(K*F_particle + F_sequence) with 2*in*out per linear layer per row; train = 3*forward",
         workload_timing: workloads.isEmpty ? nil : timingNamed(childTiming),
-        results: workloadResults, scaling: scalingResults,
+        results: workloadResults, online: onlineResults, scaling: scalingResults,
         kernel_settings: kernelOutput?.settings, kernels: kernelOutput?.results ?? [])
     do {
         try makeEncoder(pretty: true).encode(doc).write(to: URL(fileURLWithPath: path))

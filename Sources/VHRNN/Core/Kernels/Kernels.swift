@@ -605,7 +605,7 @@ extension Kernels {
         }
     }
 
-    /// Backward of ``bernoulliLogPMFForward(logProbability:x:logits:)``:
+    /// Backward of ``bernoulliLogPMFForward(logProbability:x:xRows:logits:)``:
     /// `logitsGradient += logProbabilityGradient · (x − sigmoid(logits))`. C kernel:
     /// `vh_bernoulli_logpmf_backward`.
     ///

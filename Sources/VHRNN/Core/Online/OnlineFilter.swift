@@ -42,8 +42,13 @@ public final class OnlineFilter<S: KernelScalar> {
     private let observed: UnsafeMutablePointer<Bool>
 
     /// - Parameters:
+    ///   - model: the trained model (read only).
     ///   - settings: IWAE or FIVO (the ELBO's weights define no filtering distribution).
+    ///   - streams: independent streams filtered side by side (each frame batch has one per stream).
+    ///   - seed: the pass seed the streams' noise derives from.
     ///   - noiseKeys: one per stream; nil: 0, 1, ... (a pass's keys for split indices 0, 1, ...).
+    ///   - inputOffset: subtracted from every frame before the encoder reads it (D values; a
+    ///     piano roll's training frame mean); nil: nothing.
     /// - Throws: ``OnlineFilterError`` for an ELBO bound, no streams, a wrong key count or a
     ///   wrong-sized offset.
     public init(model: SequenceModel<S>, settings: FilterSettings, streams: Int = 1, seed: UInt64,
