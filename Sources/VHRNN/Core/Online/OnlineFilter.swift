@@ -113,6 +113,8 @@ public final class OnlineFilter<S: KernelScalar> {
     /// - Throws: ``OnlineFilterError`` naming the stream and column of a frame of the wrong
     ///   size or with a value that is not a finite number (in a frame that is not all NaN);
     ///   the filter is then unchanged.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func observe(_ frames: [[Double]], into observations: inout [OnlineObservation]) throws {
         let D = model.configuration.dataDim, K = settings.particleCount
         guard frames.count == streams else {
