@@ -31,7 +31,7 @@ func usage() -> String {
     usage: bench [--filter SUBSTR] [--quick] [--json PATH] [--threads N]
                  [--workloads-only] [--kernels-only] [--scaling] [--no-scaling]
       (default)        workloads, then the scaling sweep, then the kernel micro-benchmark
-      --workloads-only the workload rows only (training and evaluation at the paper's sizes)
+      --workloads-only the workload rows only (training, evaluation and online filtering at the paper's sizes)
       --kernels-only   the kernel micro-benchmark only
       --scaling        the scaling sweep (K, T, H); alone, or with --workloads-only / --kernels-only
       --no-scaling     the default run without the scaling sweep
