@@ -10,7 +10,8 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
         abstract: "Filter a stream of frames online: one JSON line per frame (log predictive, ESS, resampling, KL).",
         discussion: """
             Reads CSV rows of D values (a first line without numbers is a header and skipped), from --input or stdin, and writes one JSON line \
-            per row as soon as it is read: {"step", "line", "observed", "log_predictive", "ess", "resampled", "kl"}. \
+            per row as soon as it is read: {"step", "line", "observed", "log_predictive", "ess", "resampled", "kl", \
+            "mean", "variance"} (the emission's moments under the filtering weights, in the data's units). \
             The log predictives of a sequence sum to its FIVO bound for the same seed and K. A row whose fields \
             are all empty or NaN is a missing frame: the particles move on with the prior, the weights stay. \
             Real data are normalised as in training and log_predictive is the density of the raw frame. \
@@ -75,10 +76,14 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
                 }
                 try filter.observe(frame, into: &observations)
                 let o = observations[0]
+                // The emission's moments in the data's own units (undoing the normalisation).
+                let mean = (0..<D).map { d in normalization.map { o.emissionMean[d] * $0.std[d] + $0.mean[d] } ?? o.emissionMean[d] }
+                let variance = (0..<D).map { d in normalization.map { o.emissionVariance[d] * $0.std[d] * $0.std[d] } ?? o.emissionVariance[d] }
                 let object: [String: Any] = [
                     "step": o.step + 1, "line": line, "observed": o.observed,
                     "log_predictive": jsonNumber(o.observed ? o.logPredictive + logJacobian : 0),
                     "ess": jsonNumber(o.effectiveSampleSize), "resampled": o.resampled, "kl": jsonNumber(o.kl),
+                    "mean": jsonNumbers(mean), "variance": jsonNumbers(variance),
                 ]
                 printJSON(object)
                 fflush(stdout)

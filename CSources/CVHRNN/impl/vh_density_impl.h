@@ -309,6 +309,34 @@ VH_HOT void VH_FN(vh_gaussian_kl_backward)(R *dmu_q, R *dsigma_q, R *dmu_p, R *d
     }
 }
 
+VH_HOT void VH_FN(vh_emission_moments)(R *mean, R *variance, const R *head, const R *sigma, const R *w,
+                                       int k, int d) {
+    for (int j = 0; j < d; j++) mean[j] = variance[j] = 0;  // variance holds the second moment until the end
+    for (int i = 0; i < k; i++) {
+        const R wi = w[i], *h = head + (size_t)i * d;
+        if (wi == 0) continue;
+        if (sigma) {
+            const R *s = sigma + (size_t)i * d;
+            VH_SIMD_MATH
+            for (int j = 0; j < d; j++) {
+                mean[j] += wi * h[j];
+                variance[j] += wi * (s[j] * s[j] + h[j] * h[j]);
+            }
+        } else {
+            VH_SIMD_MATH
+            for (int j = 0; j < d; j++) {
+                R m = VH_FN(vh_sigmoid)(h[j]);
+                mean[j] += wi * m;
+                variance[j] += wi * m;  // E[x^2] = E[x] for 0/1 frames: v + m^2 = m
+            }
+        }
+    }
+    for (int j = 0; j < d; j++) {
+        R v = variance[j] - mean[j] * mean[j];
+        variance[j] = v > 0 ? v : 0;
+    }
+}
+
 typedef struct {
     R *out, *dlogits;
     const R *dlogp, *x, *logits;

@@ -132,6 +132,13 @@ void VH_FN(vh_gaussian_proposal_forward)(R *mu, R *sigma, R *z, R *logq, const R
 void VH_FN(vh_gaussian_head_logpdf_forward)(R *sigma, R *logp, const R *x, const int32_t *x_row,
                                             const R *mu, const R *raw, R sigma_min, int n, int d);
 
+// The emission's moments under normalised particle weights w (k): per dimension (d columns),
+// mean = sum_k w_k m_k and variance = sum_k w_k (v_k + m_k^2) - mean^2, with m_k, v_k particle k's
+// mean and variance: sigmoid(head) and m (1 - m) when sigma is NULL (Bernoulli logits), else
+// head and sigma^2 (Gaussian).
+void VH_FN(vh_emission_moments)(R *mean, R *variance, const R *head, const R *sigma, const R *w, int k,
+                                int d);
+
 // ---- Bernoulli emission -------------------------------------------------------------------
 // logp (n) = sum_d [x . l - softplus(l)], stable for any logit magnitude. x_row: row i reads x
 // row x_row[i] (NULL: row i).

@@ -29,6 +29,7 @@ struct OnlineFilterCLITests {
             let lp = try #require(CLITests.number(o, "log_predictive")), ess = try #require(CLITests.number(o, "ess"))
             #expect(lp.isFinite && ess >= 1 && ess <= 8 + 1e-9)
             if o["observed"] as? Bool == false { #expect(lp == 0 && CLITests.number(o, "kl") == 0) }
+            #expect((o["mean"] as? [Double])?.count == 2 && (o["variance"] as? [Double])?.allSatisfy { $0 >= 0 } == true)
         }
 
         // The same stream in two runs through a state file: the second run continues the first.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VHRNN
 
@@ -108,6 +109,40 @@ struct FusedKernelTests {
                 try bernoulli(Float.self, n: n, d: d, frames: frames)
                 try bernoulli(Double.self, n: n, d: d, frames: frames)
             }
+        }
+    }
+
+    /// The emission's mixture moments under weights, against the formulas in double.
+    @Test func emissionMomentsAreTheMixtureMoments() {
+        func check<S: KernelScalar>(_: S.Type, gaussian: Bool, tolerance: Double) {
+            let k = 37, d = 9
+            var rng = SplitMix64(seed: gaussian ? 3 : 4)
+            let head = (0..<(k * d)).map { _ in S(2 * rng.nextStandardNormal()) }
+            let sigma = (0..<(k * d)).map { _ in S(0.1 + rng.nextUnitDouble()) }
+            var raw = (0..<k).map { _ in rng.nextUnitDouble() }
+            raw[5] = 0  // a particle without weight
+            let total = raw.reduce(0, +)
+            let w = raw.map { S($0 / total) }
+            var mean = [S](repeating: .nan, count: d), variance = [S](repeating: .nan, count: d)
+            head.withUnsafeBufferPointer { h in sigma.withUnsafeBufferPointer { s in w.withUnsafeBufferPointer { wp in
+                S.emissionMoments(&mean, &variance, h.baseAddress, gaussian ? s.baseAddress : nil, wp.baseAddress, k: k, d: d)
+            } } }
+            for j in 0..<d {
+                var m = 0.0, second = 0.0
+                for i in 0..<k {
+                    let x = Double(head[i * d + j]), wi = Double(w[i])
+                    let mi = gaussian ? x : 1 / (1 + exp(-x))
+                    let vi = gaussian ? Double(sigma[i * d + j]) * Double(sigma[i * d + j]) : mi * (1 - mi)
+                    m += wi * mi
+                    second += wi * (vi + mi * mi)
+                }
+                #expect(abs(Double(mean[j]) - m) <= tolerance, "\(S.self) gaussian=\(gaussian) mean[\(j)]")
+                #expect(abs(Double(variance[j]) - (second - m * m)) <= tolerance * max(1, second), "\(S.self) variance[\(j)]")
+            }
+        }
+        for gaussian in [false, true] {
+            check(Double.self, gaussian: gaussian, tolerance: 1e-12)
+            check(Float.self, gaussian: gaussian, tolerance: 1e-5)
         }
     }
 

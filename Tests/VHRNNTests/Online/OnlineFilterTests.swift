@@ -51,6 +51,12 @@ struct OnlineFilterTests {
                     var sum = 0.0, resamplings = 0
                     for frame in Self.frames(split, b) {
                         let o = try online.observe(frame)
+                        #expect(o.emissionMean.count == config.dataDim && o.emissionVariance.allSatisfy { $0 >= 0 && $0.isFinite })
+                        if config.emission == .bernoulli {
+                            for (m, v) in zip(o.emissionMean, o.emissionVariance) {
+                                #expect(m >= 0 && m <= 1 && abs(v - m * (1 - m)) <= 1e-5)
+                            }
+                        }
                         sum += o.logPredictive
                         if o.resampled { resamplings += 1 }
                         #expect(o.effectiveSampleSize >= 1 - 1e-6 && o.effectiveSampleSize <= Double(settings.particleCount) + 1e-6)

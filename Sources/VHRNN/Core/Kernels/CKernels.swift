@@ -458,6 +458,21 @@ extension KernelScalar {
         }
     }
 
+    @inline(__always) static func emissionMoments(
+        _ mean: UnsafeMutablePointer<Self>?,
+        _ variance: UnsafeMutablePointer<Self>?,
+        _ head: UnsafePointer<Self>?,
+        _ sigma: UnsafePointer<Self>?,
+        _ w: UnsafePointer<Self>?,
+        k: Int,
+        d: Int
+    ) {
+        switch kernelPrecision {
+        case .float32: return vh_emission_moments_f32(f32(mean), f32(variance), f32(head), f32(sigma), f32(w), Int32(k), Int32(d))
+        case .float64: return vh_emission_moments_f64(f64(mean), f64(variance), f64(head), f64(sigma), f64(w), Int32(k), Int32(d))
+        }
+    }
+
     @inline(__always) static func bernoulliLogpmfForward(
         _ logp: UnsafeMutablePointer<Self>?,
         _ x: UnsafePointer<Self>?,

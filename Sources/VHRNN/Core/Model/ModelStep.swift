@@ -82,6 +82,7 @@ extension ModelArchitecture {
         let u = hyperInputParts(z: z, h: hIn)
         emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
                          rows: rows)
+        emission.sigmaForward(slab: slab, slots: s.emission, rows: rows)  // sigma_x, read by the filter's report
         let frame = slab.at(imputation.frame), head = UnsafePointer(slab.at(s.emission.head))
         switch c.emission {
         case .bernoulli: S.sigmoidForward(frame, head, count: rows * c.dataDim)

@@ -40,6 +40,10 @@ public final class OnlineFilter<S: KernelScalar> {
     private let particleKL: UnsafeMutablePointer<S>
     /// `(streams)` whether this step's frame of each stream is observed.
     private let observed: UnsafeMutablePointer<Bool>
+    /// `(streams · K)` normalised weights; `(streams, D)` the emission's weighted mean and variance.
+    private let normalisedWeights: UnsafeMutablePointer<S>
+    private let emissionMean: UnsafeMutablePointer<S>
+    private let emissionVariance: UnsafeMutablePointer<S>
 
     /// - Parameters:
     ///   - model: the trained model (read only).
@@ -79,6 +83,9 @@ public final class OnlineFilter<S: KernelScalar> {
         targets = .allocate(capacity: streams * D)
         particleKL = .allocate(capacity: streams * settings.particleCount)
         observed = .allocate(capacity: streams)
+        normalisedWeights = .allocate(capacity: streams * settings.particleCount)
+        emissionMean = .allocate(capacity: streams * D)
+        emissionVariance = .allocate(capacity: streams * D)
         smc.beginStream(settings: settings, seed: seed, noiseKeys: keys)
     }
 
@@ -87,6 +94,9 @@ public final class OnlineFilter<S: KernelScalar> {
         targets.deallocate()
         particleKL.deallocate()
         observed.deallocate()
+        normalisedWeights.deallocate()
+        emissionMean.deallocate()
+        emissionVariance.deallocate()
     }
 
     /// Bytes held by the filter's buffers: fixed when the filter is made, whatever the stream's length.
@@ -149,11 +159,12 @@ public final class OnlineFilter<S: KernelScalar> {
         S.gaussianKlForward(particleKL, UnsafePointer(slab.at(s.proposal.mean)), UnsafePointer(slab.at(s.proposal.sigma)),
                             UnsafePointer(slab.at(s.prior.mean)), UnsafePointer(slab.at(s.prior.sigma)),
                             n: streams * K, d: model.configuration.latentDim)
-        if observations.count != streams {
-            observations = [OnlineObservation](repeating: OnlineObservation(), count: streams)
+        if observations.count != streams || observations.contains(where: { $0.emissionMean.count != D }) {
+            observations = (0..<streams).map { _ in OnlineObservation(dataDim: D) }
         }
+        let head = UnsafePointer(slab.at(s.emission.head)), sigma = s.emission.sigma.map { UnsafePointer(slab.at($0)) }
         for b in 0..<streams {
-            let w = report.weights + b * K
+            let w = report.weights + b * K, wn = normalisedWeights + b * K
             var top = -Double.infinity
             for k in 0..<K { top = max(top, Double(w[k])) }
             var mass = 0.0, kl = 0.0
@@ -162,9 +173,20 @@ public final class OnlineFilter<S: KernelScalar> {
                 mass += p
                 kl += p * Double(particleKL[b * K + k])
             }
-            observations[b] = OnlineObservation(step: t, observed: observed[b], logPredictive: report.logPredictive[b],
-                                                effectiveSampleSize: exp(report.logESS[b]),
-                                                resampled: report.resampled[b], kl: observed[b] ? kl / mass : 0)
+            for k in 0..<K { wn[k] = S(exp(Double(w[k]) - top) / mass) }
+            S.emissionMoments(emissionMean + b * D, emissionVariance + b * D, head + b * K * D,
+                              sigma.map { $0 + b * K * D }, UnsafePointer(wn), k: K, d: D)
+            // In place: the observation's arrays keep their storage (no allocation per step).
+            observations[b].step = t
+            observations[b].observed = observed[b]
+            observations[b].logPredictive = report.logPredictive[b]
+            observations[b].effectiveSampleSize = exp(report.logESS[b])
+            observations[b].resampled = report.resampled[b]
+            observations[b].kl = observed[b] ? kl / mass : 0
+            for d in 0..<D {
+                observations[b].emissionMean[d] = Double(emissionMean[b * D + d])
+                observations[b].emissionVariance[d] = Double(emissionVariance[b * D + d])
+            }
         }
     }
 
@@ -198,6 +220,19 @@ public struct OnlineObservation: Sendable, Equatable, Codable {
     public var resampled = false
     /// KL(q(z_t | x_≤t) ‖ p(z_t | x_<t)), per particle, averaged under the filtering weights.
     public var kl = 0.0
+    /// `(D)` the emission's mean and variance at this step under the filtering weights: the
+    /// mixture over particles of p(x_t | z_t, h_{t-1}) (Bernoulli: note probabilities p̄ and
+    /// p̄(1 − p̄); Gaussian: the mixture's mean and variance). For an observed frame z_t is drawn
+    /// from the proposal (what the model makes of the frame: the paper's Fig. 3 variance); for a
+    /// missing one from the prior (its prediction of the frame).
+    public var emissionMean: [Double] = []
+    public var emissionVariance: [Double] = []
+
+    /// An observation with room for D-dimensional moments.
+    public init(dataDim: Int = 0) {
+        emissionMean = [Double](repeating: 0, count: dataDim)
+        emissionVariance = [Double](repeating: 0, count: dataDim)
+    }
 }
 
 /// A misuse or a bad frame of an ``OnlineFilter``: what was wrong, in one line.
