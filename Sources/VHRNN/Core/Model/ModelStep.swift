@@ -46,12 +46,7 @@ extension ModelArchitecture {
         proposal.forward(parameters: p, slab: slab, slots: s.proposal, hPrev: hIn,
                          encodedData: UnsafePointer(inputs.proposalData), priorMean: UnsafePointer(slab.at(s.prior.mean)),
                          logDensity: slab.at(s.logProposal), rows: rows, projectedData: inputs.proposalProjection)
-        let z = UnsafePointer(slab.at(s.proposal.z))
-        phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
-        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
-        let u = hyperInputParts(z: z, h: hIn)
-        emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
-                         rows: rows)
+        let (z, ez, u) = decodeForward(parameters: p, slab: slab, slots: s, hPrev: hIn, rows: rows)
         prior.logDensityForward(slab: slab, slots: s.prior, z: z, logDensity: slab.at(s.logPrior), rows: rows)
         emission.logLikelihoodForward(slab: slab, slots: s.emission, target: inputs.target,
                                       logLikelihood: slab.at(s.logLikelihood), rows: rows)
@@ -59,6 +54,20 @@ extension ModelArchitecture {
         recurrence.forward(parameters: p, slab: slab, slots: s.recurrence, encodedData: UnsafePointer(inputs.encodedData),
                            encodedLatent: ez, hyperInput: u, state: inputs.state, rows: rows,
                            projectedData: inputs.recurrenceProjection)
+    }
+
+    /// From the draw z_t (in the proposal's `z` slot): ez = phi_z(z_t), the hyper input u_t
+    /// and the emission (omega, then the decoder) — shared by the observed and the imputed step.
+    private func decodeForward<S: KernelScalar>(parameters p: UnsafePointer<S>, slab: UnsafeMutablePointer<S>,
+                                                slots s: StepSlots, hPrev hIn: UnsafePointer<S>, rows: Int)
+        -> (z: UnsafePointer<S>, ez: UnsafePointer<S>, u: (UnsafePointer<S>, UnsafePointer<S>?)) {
+        let z = UnsafePointer(slab.at(s.proposal.z))
+        phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
+        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
+        let u = hyperInputParts(z: z, h: hIn)
+        emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
+                         rows: rows)
+        return (z, ez, u)
     }
 
     /// Step t's forward for rows whose frame is missing (a stream's gap): z_t from the prior
@@ -76,12 +85,7 @@ extension ModelArchitecture {
         S.gaussianSampleForward(slab.at(s.proposal.z), UnsafePointer(slab.at(s.prior.mean)),
                                 UnsafePointer(slab.at(s.prior.sigma)), UnsafePointer(slab.at(s.proposal.noise)),
                                 count: rows * c.latentDim)
-        let z = UnsafePointer(slab.at(s.proposal.z))
-        phiZ.forward(parameters: p, slab: slab, slots: s.phiZ, input0: z, input1: nil, modulation: [], rows: rows)
-        let ez = UnsafePointer(slab.at(s.phiZ.outputs[0]))
-        let u = hyperInputParts(z: z, h: hIn)
-        emission.forward(parameters: p, slab: slab, slots: s.emission, encodedLatent: ez, hPrev: hIn, hyperInput: u,
-                         rows: rows)
+        let (z, ez, u) = decodeForward(parameters: p, slab: slab, slots: s, hPrev: hIn, rows: rows)
         emission.sigmaForward(slab: slab, slots: s.emission, rows: rows)  // sigma_x, read by the filter's report
         let frame = slab.at(imputation.frame), head = UnsafePointer(slab.at(s.emission.head))
         switch c.emission {
