@@ -60,14 +60,19 @@ public final class SequenceSampler<S: KernelScalar> {
         precondition(count >= 1, "sample at least one sequence")
         precondition(steps >= 0, "steps must be non-negative")
         let w = prepare(rows: count, seed: seed, inputOffset: inputOffset)
-        guard let initial = w.initialState else {
-            return generate(w, steps: steps, fromInitialState: false, output: output, centred: inputOffset != nil)
-        }
-        // FIVO semantics: step 0 reads h'_0, put where it reads "the previous step's" state.
+        let fromInitialState = startFromInitialState(w)
+        return generateSequences(w, steps: steps, fromInitialState: fromInitialState, output: output,
+                                 centred: inputOffset != nil)
+    }
+
+    /// FIVO semantics: step 0 reads h'_0, put where it reads "the previous step's" state.
+    /// - Returns: whether there is such a state (false: step 0 starts from zeros).
+    private func startFromInitialState(_ w: SamplerWorkspace<S>) -> Bool {
+        guard let initial = w.initialState else { return false }
         let a = model.architecture
-        initial.forward(architecture: a, parameters: UnsafePointer(model.parameters.values), n: count,
+        initial.forward(architecture: a, parameters: UnsafePointer(model.parameters.values), n: w.rows,
                         into: a.recurrence.outputState(slab: w.slab(-1), slots: w.slots.recurrence, zeros: w.zeroState))
-        return generate(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
+        return true
     }
 
     /// Continues an observed prefix: filters the prefix with `particles` particles (FIVO by
@@ -144,7 +149,26 @@ public final class SequenceSampler<S: KernelScalar> {
         recurrence(w, slab: slab, state: initial)
 
         // 4. Generate from there.
-        return generate(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
+        return generateSequences(w, steps: steps, fromInitialState: true, output: output, centred: inputOffset != nil)
+    }
+
+    /// Generates `steps` frames for `rows` rows, each starting from a state `start` writes.
+    ///
+    /// `start` gets the state pointers step 0 reads as its previous state (`(rows, width)`
+    /// each; parts the model lacks point at shared zeros and must not be written) and returns
+    /// false to start from the model's initial state instead. The row streams derive from
+    /// `seed` as ``sample(count:steps:seed:output:inputOffset:)``'s do. Writes `(rows, steps, D)`
+    /// frames (draws), emission means (Bernoulli: the note probabilities, Gaussian: mu_x) and,
+    /// for a Gaussian emission, sigma_x.
+    func generate(rows: Int, steps: Int, seed: UInt64, inputOffset: [Double]?,
+                  start: (RecurrentStatePointers<S>) -> Bool, into out: GenerationOutput) {
+        let w = prepare(rows: rows, seed: seed, inputOffset: inputOffset)
+        let a = model.architecture
+        var fromInitialState = start(a.recurrence.outputState(slab: w.slab(-1), slots: w.slots.recurrence,
+                                                              zeros: w.zeroState))
+        if !fromInitialState { fromInitialState = startFromInitialState(w) }
+        generate(w, steps: steps, fromInitialState: fromInitialState, output: .sample, centred: inputOffset != nil,
+                 into: out)
     }
 
     // MARK: - Internals
@@ -202,15 +226,26 @@ public final class SequenceSampler<S: KernelScalar> {
                              hyperInput: a.hyperInputParts(z: z, h: UnsafePointer(state.h)), state: state, rows: w.rows)
     }
 
-    /// The time loop: `steps` generation steps for all rows; returns each row's frames.
-    private func generate(_ w: SamplerWorkspace<S>, steps T: Int, fromInitialState: Bool, output: EmissionOutput,
-                          centred: Bool) -> [[Double]] {
-        let a = model.architecture, c = a.configuration, s = w.slots
-        let p = UnsafePointer(model.parameters.values)
-        let N = w.rows, Z = c.latentDim, D = c.dataDim
+    /// ``generate(_:steps:fromInitialState:output:centred:into:)`` returning each row's frames.
+    private func generateSequences(_ w: SamplerWorkspace<S>, steps T: Int, fromInitialState: Bool,
+                                   output: EmissionOutput, centred: Bool) -> [[Double]] {
+        let N = w.rows, D = model.configuration.dataDim
         // Output (row, step, dim), allocated once before the loop.
         let frames = UnsafeMutablePointer<Double>.allocate(capacity: max(N * T * D, 1))
         defer { frames.deallocate() }
+        generate(w, steps: T, fromInitialState: fromInitialState, output: output, centred: centred,
+                 into: GenerationOutput(frames: frames))
+        return (0..<N).map { r in Array(UnsafeBufferPointer(start: frames + r * T * D, count: T * D)) }
+    }
+
+    /// The time loop: `steps` generation steps for all rows, written into `out` (`(rows, steps, D)`).
+    private func generate(_ w: SamplerWorkspace<S>, steps T: Int, fromInitialState: Bool, output: EmissionOutput,
+                          centred: Bool, into out: GenerationOutput) {
+        let a = model.architecture, c = a.configuration, s = w.slots
+        let p = UnsafePointer(model.parameters.values)
+        let N = w.rows, Z = c.latentDim, D = c.dataDim
+        let frames = out.frames
+        let needSigma = c.emission == .gaussian && (output == .sample || out.sigmas != nil)
 
         for t in 0..<T {
             let slab = w.slab(t)
@@ -244,21 +279,31 @@ public final class SequenceSampler<S: KernelScalar> {
             // the frame x_t
             let frame = slab.at(s.frame)
             let head0 = slab.at(s.emission.head)
+            if needSigma { a.emission.sigmaForward(slab: slab, slots: s.emission, rows: N) }
             switch (c.emission, output) {
             case (.bernoulli, .sample):
                 for i in 0..<(N * D) { frame[i] = w.uniforms[i] < stableSigmoid(Double(head0[i])) ? 1 : 0 }
             case (.bernoulli, .mean):
                 for i in 0..<(N * D) { frame[i] = S(stableSigmoid(Double(head0[i]))) }
             case (.gaussian, .sample):
-                a.emission.sigmaForward(slab: slab, slots: s.emission, rows: N)
                 S.gaussianSampleForward(frame, UnsafePointer(head0), UnsafePointer(slab.at(s.emission.sigma!)),
                                         UnsafePointer(slab.at(s.emissionNoise!)), count: N * D)
             case (.gaussian, .mean):
                 frame.update(from: head0, count: N * D)
             }
             for r in 0..<N {
-                let dst = frames + (r * T + t) * D, src = frame + r * D
-                for d in 0..<D { dst[d] = Double(src[d]) }
+                let at = (r * T + t) * D, src = frame + r * D
+                for d in 0..<D { frames[at + d] = Double(src[d]) }
+                if let means = out.means {
+                    let head = head0 + r * D
+                    switch c.emission {
+                    case .bernoulli: for d in 0..<D { means[at + d] = stableSigmoid(Double(head[d])) }
+                    case .gaussian: for d in 0..<D { means[at + d] = Double(head[d]) }
+                    }
+                }
+                if let sigmas = out.sigmas, let sigma = s.emission.sigma.map({ slab.at($0) + r * D }) {
+                    for d in 0..<D { sigmas[at + d] = Double(sigma[d]) }
+                }
             }
 
             // recurrence (not needed after the last step)
@@ -273,6 +318,13 @@ public final class SequenceSampler<S: KernelScalar> {
                            modulation: [], rows: N)
             recurrence(w, slab: slab, state: state)
         }
-        return (0..<N).map { r in Array(UnsafeBufferPointer(start: frames + r * T * D, count: T * D)) }
     }
+}
+
+/// Where a generation writes, `(rows, steps, D)` each: the frames, and optionally the
+/// emission's means (Bernoulli: probabilities) and sigmas (Gaussian only).
+struct GenerationOutput {
+    var frames: UnsafeMutablePointer<Double>
+    var means: UnsafeMutablePointer<Double>? = nil
+    var sigmas: UnsafeMutablePointer<Double>? = nil
 }

@@ -32,6 +32,8 @@ public final class OnlineFilter<S: KernelScalar> {
     public private(set) var seed: UInt64
 
     let stepModel: VariationalParticleModel<S>
+    /// Generates a ``forecast(horizon:paths:seed:)``'s paths (made on first use, then reused).
+    var forecaster: SequenceSampler<S>?
     let smc: SequentialMonteCarlo<VariationalParticleModel<S>>
     private let report: StreamStepReport<S>
     /// `(streams, D)` the next step's encoder inputs and targets; `(streams · K)` per-particle KL.
