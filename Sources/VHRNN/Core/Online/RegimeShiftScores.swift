@@ -1,0 +1,229 @@
+/// What one observed frame tells about a regime shift or an anomaly (both higher when more
+/// surprising), from ``OnlineObservation``s.
+public struct SurpriseScores: Sendable, Equatable, Codable {
+    /// −log p̂(x_t | x_<t): how unlikely the frame was under the model's prediction.
+    public var surprise: Double
+    /// KL_t minus the mean KL of the previous `window` observed frames: how much more than
+    /// lately the frame moved the latent away from the prior (the paper's Fig. 2 signal).
+    public var klRise: Double
+}
+
+/// The two scores, by name (`surprise`, `kl-rise`).
+public enum SurpriseKind: String, Sendable, Codable, CaseIterable {
+    case surprise
+    case klRise = "kl-rise"
+
+    /// This score of `scores`.
+    public func value(_ scores: SurpriseScores) -> Double {
+        switch self {
+        case .surprise: return scores.surprise
+        case .klRise: return scores.klRise
+        }
+    }
+}
+
+/// Turns one stream's observations into ``SurpriseScores``: keeps the KL of the last `window`
+/// observed frames (a ring: nothing grows with the stream).
+public struct SurpriseTracker: Sendable, Equatable {
+    /// Observed frames the KL rise compares against.
+    public let window: Int
+    private var recent: [Double]
+    private var filled = 0, next = 0
+
+    /// - Parameter window: trailing frames of the KL rise (≥ 1).
+    public init(window: Int = 5) {
+        precondition(window >= 1, "the KL window must be at least one frame")
+        self.window = window
+        recent = [Double](repeating: 0, count: window)
+    }
+
+    /// The scores of `observation`'s frame; nil for a missing frame (which leaves the window).
+    /// The first frame's KL rise is 0 (nothing to compare with).
+    public mutating func update(_ observation: OnlineObservation) -> SurpriseScores? {
+        guard observation.observed else { return nil }
+        var mean = observation.kl
+        if filled > 0 {
+            mean = 0
+            for i in 0..<filled { mean += recent[i] }
+            mean /= Double(filled)
+        }
+        recent[next] = observation.kl
+        next = (next + 1) % window
+        filled = min(filled + 1, window)
+        return SurpriseScores(surprise: -observation.logPredictive, klRise: observation.kl - mean)
+    }
+
+    /// Forgets the window (a new stream).
+    public mutating func reset() { (filled, next) = (0, 0) }
+}
+
+/// Alarm thresholds: a score above its threshold raises an alarm. Calibrated as the
+/// `quantile` of the scores a split's frames get (from the `warmup`-th frame of each sequence
+/// on: the first frames are surprising to any model that has seen nothing yet).
+public struct AlarmThresholds: Sendable, Equatable, Codable {
+    /// The quantile of the calibration scores each threshold is (0.99: 1% of calibration
+    /// frames alarm).
+    public var quantile: Double
+    /// The KL rise's trailing window.
+    public var window: Int
+    /// Frames of each sequence not scored (no alarm there).
+    public var warmup: Int
+    /// One threshold per ``SurpriseKind``, keyed by its raw value.
+    public var thresholds: [String: Double]
+    /// Frames the thresholds were calibrated on.
+    public var calibrationFrames: Int
+
+    /// The threshold of `kind`.
+    public func threshold(_ kind: SurpriseKind) -> Double { thresholds[kind.rawValue]! }
+
+    /// Whether `scores` at frame `step` (from 0) raise an alarm on `kind`.
+    public func alarm(_ kind: SurpriseKind, _ scores: SurpriseScores, step: Int) -> Bool {
+        step >= warmup && kind.value(scores) > threshold(kind)
+    }
+
+    /// Scores every frame of `split` (its sequences filtered side by side) and takes each
+    /// score's `quantile`.
+    /// - Parameters:
+    ///   - model: the trained model.
+    ///   - split: the calibration frames (its targets), e.g. the training split.
+    ///   - inputOffset: what the encoder subtracts from a frame (a piano roll's frame mean).
+    ///   - settings: the online filter's K and bound.
+    ///   - quantile: in (0, 1).
+    ///   - window: the KL rise's window.
+    ///   - warmup: frames per sequence left out.
+    ///   - seed: the filter's seed.
+    /// - Throws: ``OnlineFilterError`` for bad settings or a split with nothing to score.
+    public static func calibrate<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, inputOffset: [Double]?,
+                                                  settings: FilterSettings, quantile: Double, window: Int = 5,
+                                                  warmup: Int = 5, seed: UInt64) throws -> AlarmThresholds {
+        guard quantile > 0 && quantile < 1 else { throw OnlineFilterError("the alarm quantile must be in (0, 1), got \(quantile)") }
+        let scores = try RegimeShiftScoring.score(model: model, split: split, inputOffset: inputOffset, settings: settings,
+                                                  window: window, seed: seed)
+        var values = SurpriseKind.allCases.map { _ in [Double]() }
+        for sequence in scores {
+            for (t, s) in sequence.enumerated() where t >= warmup {
+                guard let s else { continue }
+                for (i, kind) in SurpriseKind.allCases.enumerated() { values[i].append(kind.value(s)) }
+            }
+        }
+        guard !values[0].isEmpty else { throw OnlineFilterError("no frame after the warm-up of \(warmup) to calibrate on") }
+        var thresholds: [String: Double] = [:]
+        for (i, kind) in SurpriseKind.allCases.enumerated() {
+            thresholds[kind.rawValue] = ForecastScore.sortedQuantile(values[i].sorted(), quantile)
+        }
+        return AlarmThresholds(quantile: quantile, window: window, warmup: warmup, thresholds: thresholds,
+                               calibrationFrames: values[0].count)
+    }
+}
+
+/// Scores of whole splits, one stream per sequence.
+enum RegimeShiftScoring {
+    /// `[sequence][step]` the scores of every frame of `split` (nil: a missing frame).
+    static func score<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, inputOffset: [Double]?,
+                                       settings: FilterSettings, window: Int, seed: UInt64) throws -> [[SurpriseScores?]] {
+        let D = model.configuration.dataDim, B = split.count
+        guard B > 0 else { throw OnlineFilterError("no sequences to score") }
+        guard split.dataDim == D else { throw OnlineFilterError("the data have \(split.dataDim) dimensions, the model \(D)") }
+        let filter = try OnlineFilter(model: model, settings: settings, streams: B, seed: seed, inputOffset: inputOffset)
+        var trackers = [SurpriseTracker](repeating: SurpriseTracker(window: window), count: B)
+        var out = (0..<B).map { [SurpriseScores?](repeating: nil, count: split.length(of: $0)) }
+        var frames = [[Double]](repeating: [Double](repeating: .nan, count: D), count: B)
+        var observations: [OnlineObservation] = []
+        for t in 0..<split.maxLength {
+            for b in 0..<B {
+                let x = split.targets[b]
+                for d in 0..<D { frames[b][d] = t < split.length(of: b) ? x[t * D + d] : .nan }
+            }
+            try filter.observe(frames, into: &observations)
+            for b in 0..<B where t < split.length(of: b) { out[b][t] = trackers[b].update(observations[b]) }
+        }
+        return out
+    }
+}
+
+/// How well the alarms find known regime switches: per score, the delay from each switch to
+/// the first alarm within `tolerance` frames of it (a switch with none is missed) and the
+/// alarms elsewhere (false alarms), per 1000 scored frames outside the switches' windows.
+public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
+    /// One score's detection record.
+    public struct Detector: Sendable, Equatable, Codable {
+        /// The score (`surprise` or `kl-rise`).
+        public var score: String
+        /// Switches after the warm-up, and how many an alarm found within the tolerance.
+        public var switches: Int
+        public var detected: Int
+        /// Mean and median frames from a switch to its first alarm (detected switches; nil if none).
+        public var meanDelay: Double?
+        public var medianDelay: Double?
+        /// Alarms outside every switch's window, and per 1000 scored frames outside them.
+        public var falseAlarms: Int
+        public var falseAlarmsPer1000: Double
+    }
+
+    /// The thresholds the alarms used.
+    public var thresholds: AlarmThresholds
+    /// Frames after a switch in which an alarm counts as its detection (cut at the next switch).
+    public var tolerance: Int
+    /// Sequences and scored frames (after the warm-up).
+    public var sequences: Int
+    public var scoredFrames: Int
+    /// One record per ``SurpriseKind``.
+    public var detectors: [Detector]
+
+    /// Filters `split` (one stream per sequence), raises alarms with `thresholds` and matches
+    /// them to the known switch frames.
+    /// - Parameters:
+    ///   - model: the trained model.
+    ///   - split: the frames.
+    ///   - switchSteps: per sequence, the frames at which a new regime starts.
+    ///   - inputOffset: what the encoder subtracts from a frame.
+    ///   - thresholds: from ``AlarmThresholds/calibrate(model:split:inputOffset:settings:quantile:window:warmup:seed:)``.
+    ///   - settings: the online filter's K and bound.
+    ///   - tolerance: frames after a switch that count as its detection (≥ 1).
+    ///   - seed: the filter's seed.
+    /// - Throws: ``OnlineFilterError`` for a switch list per sequence that does not match.
+    public static func run<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, switchSteps: [[Int]],
+                                            inputOffset: [Double]?, thresholds: AlarmThresholds, settings: FilterSettings,
+                                            tolerance: Int = 10, seed: UInt64) throws -> RegimeShiftEvaluation {
+        guard switchSteps.count == split.count else {
+            throw OnlineFilterError("\(switchSteps.count) switch lists for \(split.count) sequences")
+        }
+        guard tolerance >= 1 else { throw OnlineFilterError("the tolerance must be at least 1 frame, got \(tolerance)") }
+        let scores = try RegimeShiftScoring.score(model: model, split: split, inputOffset: inputOffset, settings: settings,
+                                                  window: thresholds.window, seed: seed)
+        var detectors: [Detector] = []
+        var scoredFrames = 0
+        for kind in SurpriseKind.allCases {
+            var delays: [Double] = [], switches = 0, falseAlarms = 0, outside = 0
+            scoredFrames = 0
+            for (b, sequence) in scores.enumerated() {
+                let T = sequence.count
+                let starts = switchSteps[b].filter { $0 >= thresholds.warmup && $0 < T }.sorted()
+                var inWindow = [Bool](repeating: false, count: T)
+                for (i, s) in starts.enumerated() {
+                    let end = min(s + tolerance, i + 1 < starts.count ? starts[i + 1] : T, T)
+                    for t in s..<end { inWindow[t] = true }
+                    switches += 1
+                    if let first = (s..<end).first(where: { t in sequence[t].map { thresholds.alarm(kind, $0, step: t) } ?? false }) {
+                        delays.append(Double(first - s))
+                    }
+                }
+                for t in thresholds.warmup..<max(T, thresholds.warmup) {
+                    guard let s = sequence[t] else { continue }
+                    scoredFrames += 1
+                    if inWindow[t] { continue }
+                    outside += 1
+                    if thresholds.alarm(kind, s, step: t) { falseAlarms += 1 }
+                }
+            }
+            let sorted = delays.sorted()
+            detectors.append(Detector(
+                score: kind.rawValue, switches: switches, detected: delays.count,
+                meanDelay: delays.isEmpty ? nil : delays.reduce(0, +) / Double(delays.count),
+                medianDelay: sorted.isEmpty ? nil : ForecastScore.sortedQuantile(sorted, 0.5),
+                falseAlarms: falseAlarms, falseAlarmsPer1000: 1000 * Double(falseAlarms) / Double(max(outside, 1))))
+        }
+        return RegimeShiftEvaluation(thresholds: thresholds, tolerance: tolerance, sequences: split.count,
+                                     scoredFrames: scoredFrames, detectors: detectors)
+    }
+}
