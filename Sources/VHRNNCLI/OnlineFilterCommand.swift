@@ -16,7 +16,9 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
             are all empty or NaN is a missing frame: the particles move on with the prior, the weights stay. \
             Real data are normalised as in training and log_predictive is the density of the raw frame. \
             With --state FILE the filter starts from FILE if it exists and saves its particles there at the \
-            end of the input, at a bad row and on Ctrl-C, so a stream survives a restart.
+            end of the input, at a bad row and on Ctrl-C, so a stream survives a restart. With --alarms FILE (written by \
+            `vhrnn detect`) each line also has "surprise" (−log p̂ in the model's units), "kl_rise" and "alarm" (the \
+            scores above their thresholds).
             """)
 
     static let defaultParticles = 128
@@ -38,6 +40,9 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
 
     @Option(help: "Particle state file: resume from it if it exists, save to it when the stream stops.")
     var state: String?
+
+    @Option(help: "Alarm thresholds from `vhrnn detect --out FILE`: add the surprise scores and the alarms raised to each line.")
+    var alarms: String?
 
     func validate() throws {
         try particleOptions.validateParticles()
@@ -63,6 +68,8 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
                                           criterion: resamplingOptions.resampling, scheme: resamplingOptions.scheme)
             filter = try OnlineFilter(model: model, settings: settings, seed: seed, inputOffset: offset)
         }
+        let thresholds = try alarms.map(Self.loadThresholds)
+        var tracker = SurpriseTracker(window: thresholds?.window ?? 5)
         let interrupt = InterruptFlag.install()
         var reader = try FrameLineReader(path: input, width: D)
         var observations: [OnlineObservation] = []
@@ -79,12 +86,20 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
                 // The emission's moments in the data's own units (undoing the normalisation).
                 let mean = (0..<D).map { d in normalization.map { o.emissionMean[d] * $0.std[d] + $0.mean[d] } ?? o.emissionMean[d] }
                 let variance = (0..<D).map { d in normalization.map { o.emissionVariance[d] * $0.std[d] * $0.std[d] } ?? o.emissionVariance[d] }
-                let object: [String: Any] = [
+                var object: [String: Any] = [
                     "step": o.step + 1, "line": line, "observed": o.observed,
                     "log_predictive": jsonNumber(o.observed ? o.logPredictive + logJacobian : 0),
                     "ess": jsonNumber(o.effectiveSampleSize), "resampled": o.resampled, "kl": jsonNumber(o.kl),
                     "mean": jsonNumbers(mean), "variance": jsonNumbers(variance),
                 ]
+                if let thresholds {
+                    let scores = tracker.update(o)
+                    object["surprise"] = scores.map { jsonNumber($0.surprise) } ?? NSNull()
+                    object["kl_rise"] = scores.map { jsonNumber($0.klRise) } ?? NSNull()
+                    object["alarm"] = scores.map { s in
+                        SurpriseKind.allCases.filter { thresholds.alarm($0, s, step: o.step) }.map(\.rawValue)
+                    } ?? []
+                }
                 printJSON(object)
                 fflush(stdout)
             }
@@ -93,6 +108,28 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
             throw error
         }
         if let state { try filter.save(to: state) }
+    }
+}
+
+extension OnlineFilterCommand {
+    /// The `thresholds` object of a `vhrnn detect --out` file.
+    static func loadThresholds(_ path: String) throws -> AlarmThresholds {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("--alarms \(path): cannot read") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let thresholds = object["thresholds"] else {
+            throw CLIError("--alarms \(path): not a JSON object with \"thresholds\" (write it with `vhrnn detect --out`)")
+        }
+        do {
+            let decoded = try JSONDecoder().decode(AlarmThresholds.self, from: JSONSerialization.data(withJSONObject: thresholds))
+            guard SurpriseKind.allCases.allSatisfy({ decoded.thresholds[$0.rawValue] != nil }), decoded.window >= 1 else {
+                throw CLIError("--alarms \(path): thresholds need \(SurpriseKind.allCases.map(\.rawValue).joined(separator: " and ")) and a window ≥ 1")
+            }
+            return decoded
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError("--alarms \(path): the thresholds do not read: \(error)")
+        }
     }
 }
 

@@ -13,7 +13,7 @@ struct VHRNNCommand: ParsableCommand {
             """,
         subcommands: [TrainCommand.self, EvaluateCommand.self, GenerateSyntheticCommand.self, ParamsCommand.self,
                       GradcheckCommand.self, DiagnoseCommand.self, LogWeightsCommand.self, SampleCommand.self, ImportFIVOCommand.self,
-                      ExperimentCommand.self, OnlineFilterCommand.self],
+                      ExperimentCommand.self, OnlineFilterCommand.self, ForecastCommand.self, DetectCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

@@ -47,6 +47,33 @@ public struct LineChart: Sendable, Equatable {
         func xPosition(_ i: Int, start: Double) -> Double { x?[i] ?? start + Double(i) }
     }
 
+    /// A shaded region between two curves (e.g. a forecast's 5–95% predictive interval),
+    /// drawn under the panel's lines.
+    public struct Band: Sendable, Equatable {
+        /// Legend text.
+        public var name: String
+        /// The region's lower and upper edges at each x; points where either is non-finite
+        /// split the region.
+        public var lower: [Double]
+        public var upper: [Double]
+        /// Explicit x of each point (increasing); nil: `xStart + i`.
+        public var x: [Double]?
+        /// Any SVG colour; nil: the palette's first.
+        public var color: String?
+        /// Fill opacity in (0, 1].
+        public var opacity: Double
+
+        /// A band; `lower`, `upper` and `x` (if given) have one value per point (a precondition).
+        public init(name: String, lower: [Double], upper: [Double], x: [Double]? = nil, color: String? = nil,
+                    opacity: Double = 0.25) {
+            precondition(lower.count == upper.count && (x == nil || x!.count == lower.count), "one lower, upper and x per point")
+            (self.name, self.lower, self.upper, self.x, self.color, self.opacity) = (name, lower, upper, x, color, opacity)
+        }
+
+        /// The x of point i.
+        func xPosition(_ i: Int, start: Double) -> Double { x?[i] ?? start + Double(i) }
+    }
+
     /// One stacked panel with its own y axis.
     public struct Panel: Sendable, Equatable {
         /// The panel's y-axis label (drawn rotated at its left).
@@ -55,12 +82,15 @@ public struct LineChart: Sendable, Equatable {
         public var series: [Series]
         /// Logarithmic y axis (base 10); non-positive values are skipped.
         public var logScale: Bool
+        /// Shaded regions drawn under the lines, listed in the legend before them.
+        public var bands: [Band]
 
-        /// A panel with a linear y axis unless `logScale`.
-        public init(yLabel: String, series: [Series], logScale: Bool = false) {
+        /// A panel with a linear y axis unless `logScale`, and optional shaded bands.
+        public init(yLabel: String, series: [Series], logScale: Bool = false, bands: [Band] = []) {
             self.yLabel = yLabel
             self.series = series
             self.logScale = logScale
+            self.bands = bands
         }
     }
 
@@ -159,11 +189,13 @@ public struct LineChart: Sendable, Equatable {
     var maxCount: Int { panels.flatMap(\.series).map(\.values.count).max() ?? 0 }
 
     func xScale(plotLeft: Double, plotRight: Double) -> Scale {
-        let implicit = panels.flatMap(\.series).filter { $0.x == nil }
-        let explicit = panels.flatMap(\.series).compactMap(\.x).joined().filter(\.isFinite)
-        var lo = implicit.isEmpty && !explicit.isEmpty ? Double.infinity : xStart
-        var hi = implicit.isEmpty && !explicit.isEmpty ? -Double.infinity
-            : xStart + Double(max((implicit.map(\.values.count).max() ?? 0) - 1, 0))
+        let bands = panels.flatMap(\.bands)
+        let implicitCounts = panels.flatMap(\.series).filter { $0.x == nil }.map(\.values.count)
+            + bands.filter { $0.x == nil }.map(\.lower.count)
+        let explicit = (panels.flatMap(\.series).compactMap(\.x) + bands.compactMap(\.x)).joined().filter(\.isFinite)
+        var lo = implicitCounts.isEmpty && !explicit.isEmpty ? Double.infinity : xStart
+        var hi = implicitCounts.isEmpty && !explicit.isEmpty ? -Double.infinity
+            : xStart + Double(max((implicitCounts.max() ?? 0) - 1, 0))
         for v in explicit {
             lo = min(lo, v)
             hi = max(hi, v)
@@ -181,7 +213,8 @@ public struct LineChart: Sendable, Equatable {
     }
 
     static func yScale(for panel: Panel, top: Double, bottom: Double) -> Scale {
-        let values = panel.series.flatMap(\.values).filter { $0.isFinite && (!panel.logScale || $0 > 0) }
+        let values = (panel.series.flatMap(\.values) + panel.bands.flatMap { $0.lower + $0.upper })
+            .filter { $0.isFinite && (!panel.logScale || $0 > 0) }
         let target = max(2, Int((bottom - top) / 40))
         if panel.logScale {
             var lo = 0.0, hi = 1.0
@@ -297,12 +330,42 @@ public struct LineChart: Sendable, Equatable {
                 + ##"stroke-dasharray="5 4" fill="none"/>"##)
         }
 
-        // Series.
-        var legend: [(name: String, color: String, dashed: Bool)] = []
+        // Bands, under the series: one closed region per run of drawable points.
+        var legend: [(name: String, color: String, style: LegendStyle)] = []
         var points: [(Double, Double)] = []
+        for band in panel.bands {
+            let color = band.color ?? LineChart.palette[0]
+            legend.append((band.name, color, .band(band.opacity)))
+            var d = ""
+            var run: [(x: Double, lower: Double, upper: Double)] = []
+            func flush() {
+                if run.count > 1 {
+                    d += "M" + run.map { "\(svgNumber($0.x)) \(svgNumber($0.upper))" }.joined(separator: "L")
+                        + "L" + run.reversed().map { "\(svgNumber($0.x)) \(svgNumber($0.lower))" }.joined(separator: "L") + "Z"
+                }
+                run.removeAll()
+            }
+            for i in band.lower.indices {
+                if let px = xAxis.pixel(band.xPosition(i, start: xStart)), let lo = y.pixel(band.lower[i]),
+                   let hi = y.pixel(band.upper[i]) {
+                    run.append((px, lo, hi))
+                    points.append((px, lo))
+                    points.append((px, hi))
+                } else {
+                    flush()
+                }
+            }
+            flush()
+            if !d.isEmpty {
+                out.line(##"<path class="band" data-name="\##(xmlEscaped(band.name))" d="\##(d)" fill="\##(xmlEscaped(color))" "##
+                    + ##"fill-opacity="\##(svgNumber(band.opacity))" stroke="none" clip-path="url(#\##(clipID))"/>"##)
+            }
+        }
+
+        // Series.
         for (s, series) in panel.series.enumerated() {
             let color = series.color ?? LineChart.palette[s % LineChart.palette.count]
-            legend.append((series.name, color, false))
+            legend.append((series.name, color, .line))
             var d = ""
             var run: [(Double, Double)] = []
             var dots: [(Double, Double)] = []
@@ -333,7 +396,7 @@ public struct LineChart: Sendable, Equatable {
             }
         }
         if index == 0 && !markers.isEmpty && markers.contains(where: { xAxis.pixel($0) != nil }) {
-            legend.append((markerLabel, "#444444", true))
+            legend.append((markerLabel, "#444444", .dashed))
         }
 
         // Frame, ticks and tick labels.
@@ -392,16 +455,29 @@ public struct LineChart: Sendable, Equatable {
                 + ##"fill="#ffffff" fill-opacity="0.88" stroke="#9a9a9a" stroke-width="0.8"/>"##)
             for (k, entry) in legend.enumerated() {
                 let ry = ly + pad + Double(k) * rowHeight + 5.5
-                let dash = entry.dashed ? ##" stroke-dasharray="5 4""## : ""
-                let strokeWidth = entry.dashed ? "1" : "1.6"
-                out.line(##"<path d="M\##(svgNumber(lx + pad)) \##(svgNumber(ry))h\##(svgNumber(sample))" stroke="\##(xmlEscaped(entry.color))" "##
-                    + ##"stroke-width="\##(strokeWidth)"\##(dash) fill="none"/>"##)
+                switch entry.style {
+                case .band(let opacity):
+                    out.line(##"<rect x="\##(svgNumber(lx + pad))" y="\##(svgNumber(ry - 5))" width="\##(svgNumber(sample))" height="10" "##
+                        + ##"fill="\##(xmlEscaped(entry.color))" fill-opacity="\##(svgNumber(opacity))"/>"##)
+                case .line, .dashed:
+                    let dashed = entry.style == .dashed
+                    let dash = dashed ? ##" stroke-dasharray="5 4""## : ""
+                    let strokeWidth = dashed ? "1" : "1.6"
+                    out.line(##"<path d="M\##(svgNumber(lx + pad)) \##(svgNumber(ry))h\##(svgNumber(sample))" stroke="\##(xmlEscaped(entry.color))" "##
+                        + ##"stroke-width="\##(strokeWidth)"\##(dash) fill="none"/>"##)
+                }
                 out.line(##"<text x="\##(svgNumber(lx + pad + sample + 6))" y="\##(svgNumber(ry + 3.8))">\##(xmlEscaped(entry.name))</text>"##)
             }
             out.line("</g>")
         }
         out.line("</g>")
     }
+}
+
+/// How a legend entry shows its item: a line, the dashed marker line, or a filled swatch.
+fileprivate enum LegendStyle: Equatable {
+    case line, dashed
+    case band(Double)
 }
 
 /// Accumulates SVG lines.

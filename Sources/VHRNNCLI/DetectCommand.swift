@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import VHRNN
+
+/// `vhrnn detect`: alarm thresholds for the online filter's surprise scores, calibrated on a
+/// split's score quantiles, and — on synthetic data, whose switch frames are known — the
+/// detection delay and false-alarm rate they give on another split.
+struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Calibrate regime-shift alarm thresholds on a split; on synthetic data, score them against the known switches.",
+        discussion: """
+            Filters every sequence of --calibration-split (default train) of --data (default the checkpoint's) and takes the \
+            --quantile of each score over its frames after --warmup: the surprise −log p̂(x_t | x_<t) (in the model's \
+            units) and the KL rise (KL_t minus the mean KL of the previous --window observed frames). A frame whose score \
+            exceeds its threshold raises an alarm. On synthetic data (synthetic:SETTING) the thresholds are then applied to \
+            --split (default test): a switch counts as detected by the first alarm within --tolerance frames of it (before \
+            the next switch); other alarms are false alarms, reported per 1000 frames. Writes the thresholds (and the \
+            record) to --out FILE.json, the file `vhrnn filter --alarms` reads.
+            """)
+
+    static let defaultParticles = 128
+    static let particlesHelp = "Particles K per stream."
+    static let boundHelp = "Bound whose weights filter: fivo (resampling) or iwae (none)."
+
+    @Option(help: "Checkpoint directory, or a training output directory (uses its best/).")
+    var checkpoint: String
+
+    @Option(help: "Data (default: the checkpoint's training data source).")
+    var data: String?
+
+    @Option(name: .customLong("calibration-split"), help: "Split the thresholds are calibrated on: train, valid or test.")
+    var calibrationSplit: SplitName = .train
+
+    @Option(help: "Split whose known switches are detected (synthetic data): train, valid or test.")
+    var split: SplitName = .test
+
+    @Option(help: "Quantile of the calibration scores each threshold is.")
+    var quantile: Double = 0.99
+
+    @Option(help: "Frames of the KL rise's trailing window.")
+    var window: Int = 5
+
+    @Option(help: "Frames at the start of each sequence without alarms.")
+    var warmup: Int = 5
+
+    @Option(help: "Frames after a switch in which an alarm detects it.")
+    var tolerance: Int = 10
+
+    @OptionGroup var boundOption: BoundOption<Self>
+    @OptionGroup var particleOptions: ParticleOptions<Self>
+    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
+
+    @Option(help: "Seed for the filter (and for regenerating synthetic data, as in training).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Write the thresholds and the detection record to this JSON file.")
+    var out: String?
+
+    @OptionGroup var outputFormat: OutputFormatOptions<Self>
+
+    func validate() throws {
+        try particleOptions.validateParticles()
+        if boundOption.bound == .elbo { throw ValidationError("--bound elbo: the online filter needs iwae or fivo") }
+        if !(quantile > 0 && quantile < 1) { throw ValidationError("--quantile must be in (0, 1), got \(quantile)") }
+        if window < 1 { throw ValidationError("--window must be positive, got \(window)") }
+        if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if tolerance < 1 { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
+        if let data { _ = try DataSource(parsing: data) }
+    }
+
+    func execute() throws {
+        let (_, loaded, model) = try loadInferenceModel(checkpoint)
+        let spec = loaded.config.data
+        let offset = spec.kind == .binary ? spec.trainFrameMean : nil
+        let (dataset, source) = try dataset(for: loaded, data: data, seed: seed)
+        let settings = FilterSettings(bound: boundOption.bound, particleCount: particleOptions.particles,
+                                      criterion: resamplingOptions.resampling, scheme: resamplingOptions.scheme)
+        let thresholds: AlarmThresholds
+        do {
+            thresholds = try AlarmThresholds.calibrate(model: model, split: dataset.split(calibrationSplit), inputOffset: offset,
+                                                       settings: settings, quantile: quantile, window: window, warmup: warmup,
+                                                       seed: seed)
+        } catch let error as OnlineFilterError {
+            throw CLIError("calibrating on the \(calibrationSplit.rawValue) split of \(source): \(error)")
+        }
+        var record: RegimeShiftEvaluation?
+        if case .synthetic(let setting, let family) = source {
+            let info = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family).info
+            let switches = { (infos: [SyntheticSequenceInfo]) in infos.map(\.switchSteps) }
+            let known = split == .train ? switches(info.train) : split == .valid ? switches(info.valid) : switches(info.test)
+            record = try RegimeShiftEvaluation.run(model: model, split: dataset.split(split), switchSteps: known, inputOffset: offset,
+                                                   thresholds: thresholds, settings: settings, tolerance: tolerance, seed: seed)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        var json: [String: Any] = [
+            "checkpoint": checkpoint, "data": source.description, "calibration_split": calibrationSplit.rawValue,
+            "particles": settings.particleCount, "bound": settings.bound.rawValue, "seed": seed,
+            "thresholds": try JSONSerialization.jsonObject(with: encoder.encode(thresholds)),
+        ]
+        if let record {
+            json["split"] = split.rawValue
+            json["detection"] = try JSONSerialization.jsonObject(with: encoder.encode(record))
+        }
+        if let out { try writeFile(try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]), to: out) }
+        if outputFormat.json {
+            printJSON(json)
+            return
+        }
+        print("thresholds (\(quantile) quantile of \(thresholds.calibrationFrames) frames of the \(calibrationSplit.rawValue) split of \(source)):")
+        for kind in SurpriseKind.allCases { print("  \(kind.rawValue): \(String(format: "%.4f", thresholds.threshold(kind)))") }
+        if let record {
+            print("detection on the \(split.rawValue) split (\(record.sequences) sequences, \(record.scoredFrames) frames, tolerance \(tolerance)):")
+            for d in record.detectors {
+                let delay = d.meanDelay.map { String(format: "mean delay %.2f, median %.1f", $0, d.medianDelay!) } ?? "no delay"
+                print("  \(d.score): \(d.detected) of \(d.switches) switches detected, \(delay); "
+                      + String(format: "%.1f", d.falseAlarmsPer1000) + " false alarms per 1000 frames")
+            }
+        }
+        if let out { print("wrote \(out)") }
+    }
+}
