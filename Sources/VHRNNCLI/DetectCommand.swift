@@ -57,6 +57,12 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Write the thresholds and the detection record to this JSON file.")
     var out: String?
 
+    @Option(help: "Draw one sequence of --split's scores, thresholds and switches to this SVG file.")
+    var chart: String?
+
+    @Option(name: .customLong("chart-sequence"), help: "Index (0-based) of the sequence --chart draws.")
+    var chartSequence: Int = 0
+
     @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
@@ -66,6 +72,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         if window < 1 { throw ValidationError("--window must be positive, got \(window)") }
         if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         if tolerance < 1 { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
+        if chartSequence < 0 { throw ValidationError("--chart-sequence must be at least 0, got \(chartSequence)") }
         if let data { _ = try DataSource(parsing: data) }
     }
 
@@ -87,10 +94,14 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         var record: RegimeShiftEvaluation?
         if case .synthetic(let setting, let family) = source {
             let info = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family).info
-            let switches = { (infos: [SyntheticSequenceInfo]) in infos.map(\.switchSteps) }
-            let known = split == .train ? switches(info.train) : split == .valid ? switches(info.valid) : switches(info.test)
-            record = try RegimeShiftEvaluation.run(model: model, split: dataset.split(split), switchSteps: known, inputOffset: offset,
+            let infos = split == .train ? info.train : split == .valid ? info.valid : info.test
+            record = try RegimeShiftEvaluation.run(model: model, split: dataset.split(split), switchSteps: infos.map(\.switchSteps),
+                                                   switchLabels: infos.map(Self.switchLabels), inputOffset: offset,
                                                    thresholds: thresholds, settings: settings, tolerance: tolerance, seed: seed)
+        }
+        if let chart {
+            try drawChart(chart, model: model, dataset: dataset, source: source, offset: offset, settings: settings,
+                          thresholds: thresholds)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -116,8 +127,47 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
                 let delay = d.meanDelay.map { String(format: "mean delay %.2f, median %.1f", $0, d.medianDelay!) } ?? "no delay"
                 print("  \(d.score): \(d.detected) of \(d.switches) switches detected, \(delay); "
                       + String(format: "%.1f", d.falseAlarmsPer1000) + " false alarms per 1000 frames")
+                for (label, l) in (d.byLabel ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    print("    \(label): \(l.detected) of \(l.switches)" + (l.meanDelay.map { String(format: ", mean delay %.2f", $0) } ?? ""))
+                }
             }
         }
         if let out { print("wrote \(out)") }
+        if let chart { print("wrote \(chart)") }
+    }
+
+    /// What changes at each switch of a synthetic sequence: `noise up`, `noise down` (sigma) or
+    /// `dynamics` (W, at the same sigma: SWITCH's concatenations).
+    static func switchLabels(_ info: SyntheticSequenceInfo) -> [String] {
+        info.switchSteps.indices.map { r in
+            let (before, after) = (info.sigmas[r], info.sigmas[r + 1])
+            return after > before ? "noise up" : after < before ? "noise down" : "dynamics"
+        }
+    }
+
+    /// Surprise and KL rise of one sequence against their thresholds, switches marked.
+    private func drawChart(_ path: String, model: SequenceModel<Float>, dataset: SequenceDataset, source: DataSource,
+                           offset: [Double]?, settings: FilterSettings, thresholds: AlarmThresholds) throws {
+        let frames = try sequenceFrames(of: split, in: dataset, index: chartSequence, source: source)
+        let one = SequenceSplit(dataDim: dataset.dataDim, sequences: [frames])
+        let scores = try RegimeShiftScoring.score(model: model, split: one, inputOffset: offset, settings: settings,
+                                                  window: thresholds.window, seed: seed)[0]
+        var markers: [Double] = []
+        if case .synthetic(let setting, let family) = source {
+            let info = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family).info
+            let infos = split == .train ? info.train : split == .valid ? info.valid : info.test
+            markers = infos[chartSequence].switchSteps.map { Double($0 + 1) }
+        }
+        let panels = SurpriseKind.allCases.map { kind in
+            LineChart.Panel(yLabel: kind.rawValue, series: [
+                LineChart.Series(name: kind.rawValue, values: scores.map { $0.map(kind.value) ?? .nan }),
+                LineChart.Series(name: "threshold (\(quantile) quantile)",
+                                 values: [Double](repeating: thresholds.threshold(kind), count: scores.count),
+                                 color: LineChart.palette[1]),
+            ])
+        }
+        let title = "Surprise scores of \(split.rawValue) sequence \(chartSequence) of \(source)"
+        let svg = LineChart(title: title, xLabel: "frame", panels: panels, markers: markers, xStart: 1).svg(panelHeight: 150)
+        try writeFile(Data(svg.utf8), to: path)
     }
 }

@@ -137,7 +137,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         let chartDims = try parseDims(D)
 
         // The prefix (model units) and, for a data sequence, the truth after it (model units).
-        var history: [Double] = [], truth: [Double]? = nil, source = ""
+        var history: [Double] = [], truth: [Double]? = nil, source = "", dimensionNames: [String]? = nil
         if let input {
             var reader = try FrameLineReader(path: input, width: D)
             while let (_, values) = try reader.next() {
@@ -155,7 +155,9 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
             }
             history = Array(frames[..<(T * D)])
             truth = Array(frames[(T * D)..<(min(length, T + horizon) * D)])
-            source = "\(dataSource) \(split.rawValue) sequence \(sequence)"
+            let name = dataSource.description.split(separator: "/").last.map(String.init) ?? dataSource.description
+            source = "\(name) \(split.rawValue) sequence \(sequence)"
+            if case .stock = dataSource { dimensionNames = StockLoader.featureNames.map { "log ratio " + $0 } }
         }
         let T = history.count / D
 
@@ -171,7 +173,8 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
             history = unscale(history)
             truth = truth.map(unscale)
         }
-        try writeForecast(forecast, history: history, truth: truth, source: source, prefix: prefix, chartDims: chartDims)
+        try writeForecast(forecast, history: history, truth: truth, source: source, prefix: prefix, chartDims: chartDims,
+                          names: dimensionNames)
     }
 
     private func parseDims(_ D: Int) throws -> [Int] {
@@ -186,7 +189,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
 
     /// PREFIX.csv, PREFIX.json, PREFIX.svg (and PREFIX-paths.csv), then a summary on stdout.
     private func writeForecast(_ forecast: Forecast, history: [Double], truth: [Double]?, source: String, prefix: String,
-                               chartDims: [Int]) throws {
+                               chartDims: [Int], names: [String]?) throws {
         let D = forecast.dataDim, H = forecast.horizon, T = history.count / D
         let binary = forecast.emission == .bernoulli
         let mean = forecast.predictiveMean, variance = forecast.predictiveVariance
@@ -228,7 +231,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         try writeFile(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]),
                       to: prefix + ".json")
         let chart = ForecastChart.make(title: "Forecast of \(source) after frame \(T)", history: history, forecast: forecast,
-                                       levels: levels, truth: truth, dims: chartDims)
+                                       levels: levels, truth: truth, dims: chartDims, names: names)
         try writeFile(Data(chart.svg(panelHeight: 150).utf8), to: prefix + ".svg")
         if outputFormat.json {
             printJSON(object)

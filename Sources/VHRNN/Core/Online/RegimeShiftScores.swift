@@ -117,9 +117,18 @@ public struct AlarmThresholds: Sendable, Equatable, Codable {
 }
 
 /// Scores of whole splits, one stream per sequence.
-enum RegimeShiftScoring {
-    /// `[sequence][step]` the scores of every frame of `split` (nil: a missing frame).
-    static func score<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, inputOffset: [Double]?,
+public enum RegimeShiftScoring {
+    /// `[sequence][step]` the scores of every frame of `split` (nil: a missing frame), its
+    /// sequences filtered side by side (stream b has noise key b).
+    /// - Parameters:
+    ///   - model: the trained model.
+    ///   - split: the frames (its targets).
+    ///   - inputOffset: what the encoder subtracts from a frame.
+    ///   - settings: the online filter's K and bound.
+    ///   - window: the KL rise's window.
+    ///   - seed: the filter's seed.
+    /// - Throws: ``OnlineFilterError`` for an empty split or one of the wrong width.
+    public static func score<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, inputOffset: [Double]?,
                                        settings: FilterSettings, window: Int, seed: UInt64) throws -> [[SurpriseScores?]] {
         let D = model.configuration.dataDim, B = split.count
         guard B > 0 else { throw OnlineFilterError("no sequences to score") }
@@ -158,6 +167,16 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
         /// Alarms outside every switch's window, and per 1000 scored frames outside them.
         public var falseAlarms: Int
         public var falseAlarmsPer1000: Double
+        /// Per switch label (e.g. `noise up`), when the switches have labels.
+        public var byLabel: [String: LabelRecord]?
+    }
+
+    /// The switches of one label and their detections.
+    public struct LabelRecord: Sendable, Equatable, Codable {
+        public var switches: Int
+        public var detected: Int
+        /// Mean frames from a switch to its first alarm (nil: none detected).
+        public var meanDelay: Double?
     }
 
     /// The thresholds the alarms used.
@@ -176,6 +195,8 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
     ///   - model: the trained model.
     ///   - split: the frames.
     ///   - switchSteps: per sequence, the frames at which a new regime starts.
+    ///   - switchLabels: per sequence, a label for each switch (e.g. `noise up`), to report
+    ///     detections per label; nil: none.
     ///   - inputOffset: what the encoder subtracts from a frame.
     ///   - thresholds: from ``AlarmThresholds/calibrate(model:split:inputOffset:settings:quantile:window:warmup:seed:)``.
     ///   - settings: the online filter's K and bound.
@@ -183,10 +204,16 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
     ///   - seed: the filter's seed.
     /// - Throws: ``OnlineFilterError`` for a switch list per sequence that does not match.
     public static func run<S: KernelScalar>(model: SequenceModel<S>, split: SequenceSplit, switchSteps: [[Int]],
-                                            inputOffset: [Double]?, thresholds: AlarmThresholds, settings: FilterSettings,
+                                            switchLabels: [[String]]? = nil, inputOffset: [Double]?,
+                                            thresholds: AlarmThresholds, settings: FilterSettings,
                                             tolerance: Int = 10, seed: UInt64) throws -> RegimeShiftEvaluation {
         guard switchSteps.count == split.count else {
             throw OnlineFilterError("\(switchSteps.count) switch lists for \(split.count) sequences")
+        }
+        if let switchLabels {
+            guard switchLabels.map(\.count) == switchSteps.map(\.count) else {
+                throw OnlineFilterError("the switch labels do not match the switches sequence by sequence")
+            }
         }
         guard tolerance >= 1 else { throw OnlineFilterError("the tolerance must be at least 1 frame, got \(tolerance)") }
         let scores = try RegimeShiftScoring.score(model: model, split: split, inputOffset: inputOffset, settings: settings,
@@ -195,17 +222,23 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
         var scoredFrames = 0
         for kind in SurpriseKind.allCases {
             var delays: [Double] = [], switches = 0, falseAlarms = 0, outside = 0
+            var labelled: [String: (switches: Int, delays: [Double])] = [:]
             scoredFrames = 0
             for (b, sequence) in scores.enumerated() {
                 let T = sequence.count
-                let starts = switchSteps[b].filter { $0 >= thresholds.warmup && $0 < T }.sorted()
+                let kept = switchSteps[b].indices.filter { switchSteps[b][$0] >= thresholds.warmup && switchSteps[b][$0] < T }
+                    .sorted { switchSteps[b][$0] < switchSteps[b][$1] }
+                let starts = kept.map { switchSteps[b][$0] }
                 var inWindow = [Bool](repeating: false, count: T)
                 for (i, s) in starts.enumerated() {
                     let end = min(s + tolerance, i + 1 < starts.count ? starts[i + 1] : T, T)
                     for t in s..<end { inWindow[t] = true }
                     switches += 1
+                    let label = switchLabels?[b][kept[i]]
+                    if let label { labelled[label, default: (0, [])].switches += 1 }
                     if let first = (s..<end).first(where: { t in sequence[t].map { thresholds.alarm(kind, $0, step: t) } ?? false }) {
                         delays.append(Double(first - s))
+                        if let label { labelled[label]!.delays.append(Double(first - s)) }
                     }
                 }
                 for t in thresholds.warmup..<max(T, thresholds.warmup) {
@@ -221,7 +254,11 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
                 score: kind.rawValue, switches: switches, detected: delays.count,
                 meanDelay: delays.isEmpty ? nil : delays.reduce(0, +) / Double(delays.count),
                 medianDelay: sorted.isEmpty ? nil : ForecastScore.sortedQuantile(sorted, 0.5),
-                falseAlarms: falseAlarms, falseAlarmsPer1000: 1000 * Double(falseAlarms) / Double(max(outside, 1))))
+                falseAlarms: falseAlarms, falseAlarmsPer1000: 1000 * Double(falseAlarms) / Double(max(outside, 1)),
+                byLabel: switchLabels == nil ? nil : labelled.mapValues { record in
+                    LabelRecord(switches: record.switches, detected: record.delays.count,
+                                meanDelay: record.delays.isEmpty ? nil : record.delays.reduce(0, +) / Double(record.delays.count))
+                }))
         }
         return RegimeShiftEvaluation(thresholds: thresholds, tolerance: tolerance, sequences: split.count,
                                      scoredFrames: scoredFrames, detectors: detectors)
