@@ -52,10 +52,12 @@ struct RegimeShiftTests {
         }
         // A 25-fold burst at frame 15 is found at once by the surprise, with few false alarms.
         let (jumps, switches) = Self.split(count: 10, jump: 15, seed: 3)
-        let record = try RegimeShiftEvaluation.run(model: model, split: jumps, switchSteps: switches, inputOffset: nil,
+        let record = try RegimeShiftEvaluation.run(model: model, split: jumps, switchSteps: switches,
+                                                   switchLabels: switches.map { $0.map { _ in "burst" } }, inputOffset: nil,
                                                    thresholds: thresholds, settings: settings, tolerance: 5, seed: 4)
         let surprise = record.detectors.first { $0.score == "surprise" }!
         #expect(surprise.switches == 10 && surprise.detected == 10 && surprise.meanDelay == 0)
+        #expect(surprise.byLabel == ["burst": .init(switches: 10, detected: 10, meanDelay: 0)])
         #expect(record.scoredFrames == 10 * 27)
         // 10 × (27 − 5) frames outside the switch windows; false alarms among them per 1000.
         #expect(abs(surprise.falseAlarmsPer1000 - 1000 * Double(surprise.falseAlarms) / 220) <= 1e-9)
@@ -63,6 +65,10 @@ struct RegimeShiftTests {
         #expect(throws: OnlineFilterError.self) {
             try RegimeShiftEvaluation.run(model: model, split: jumps, switchSteps: [], inputOffset: nil, thresholds: thresholds,
                                           settings: settings, seed: 4)
+        }
+        #expect(throws: OnlineFilterError.self) {
+            try RegimeShiftEvaluation.run(model: model, split: jumps, switchSteps: switches, switchLabels: switches.map { _ in [] },
+                                          inputOffset: nil, thresholds: thresholds, settings: settings, seed: 4)
         }
     }
 }
