@@ -47,9 +47,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Frames after a switch in which an alarm detects it.")
     var tolerance: Int = 10
 
-    @OptionGroup var boundOption: BoundOption<Self>
-    @OptionGroup var particleOptions: ParticleOptions<Self>
-    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
+    @OptionGroup var filterOptions: OnlineFilterOptions<Self>
 
     @Option(help: "Seed for the filter (and for regenerating synthetic data, as in training).")
     var seed: UInt64 = 0
@@ -66,8 +64,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
     @OptionGroup var outputFormat: OutputFormatOptions<Self>
 
     func validate() throws {
-        try particleOptions.validateParticles()
-        if boundOption.bound == .elbo { throw ValidationError("--bound elbo: the online filter needs iwae or fivo") }
+        try filterOptions.validateOnline()
         if !(quantile > 0 && quantile < 1) { throw ValidationError("--quantile must be in (0, 1), got \(quantile)") }
         if window < 1 { throw ValidationError("--window must be positive, got \(window)") }
         if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
@@ -81,8 +78,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         let spec = loaded.config.data
         let offset = spec.kind == .binary ? spec.trainFrameMean : nil
         let (dataset, source) = try dataset(for: loaded, data: data, seed: seed)
-        let settings = FilterSettings(bound: boundOption.bound, particleCount: particleOptions.particles,
-                                      criterion: resamplingOptions.resampling, scheme: resamplingOptions.scheme)
+        let settings = filterOptions.settings
         let thresholds: AlarmThresholds
         do {
             thresholds = try AlarmThresholds.calibrate(model: model, split: dataset.split(calibrationSplit), inputOffset: offset,

@@ -59,3 +59,26 @@ struct ResamplingOptions<Command: FilterFlagWording>: ParsableArguments {
     @Option(help: "Resampling scheme: multinomial, systematic or stratified.")
     var scheme: ResamplingScheme = .multinomial
 }
+
+/// The online filter's flags for `filter`, `forecast` and `detect`: --bound (iwae or fivo: the
+/// ELBO's weights are no filtering distribution), --particles, --resampling and --scheme.
+struct OnlineFilterOptions<Command: ParticleFlagWording>: ParsableArguments {
+    @OptionGroup var boundOption: BoundOption<Command>
+    @OptionGroup var particleOptions: ParticleOptions<Command>
+    @OptionGroup var resamplingOptions: ResamplingOptions<Command>
+
+    /// K.
+    var particles: Int { particleOptions.particles }
+
+    /// Refuses K < 1 and the ELBO. Call it from the command's `validate()`.
+    func validateOnline() throws {
+        try particleOptions.validateParticles()
+        if boundOption.bound == .elbo { throw ValidationError("--bound elbo: the online filter needs iwae or fivo") }
+    }
+
+    /// The filter's settings.
+    var settings: FilterSettings {
+        FilterSettings(bound: boundOption.bound, particleCount: particleOptions.particles,
+                       criterion: resamplingOptions.resampling, scheme: resamplingOptions.scheme)
+    }
+}

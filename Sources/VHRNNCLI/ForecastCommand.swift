@@ -75,9 +75,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Dimensions drawn in the chart, comma separated (default: the first four).")
     var dims: String?
 
-    @OptionGroup var boundOption: BoundOption<Self>
-    @OptionGroup var particleOptions: ParticleOptions<Self>
-    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
+    @OptionGroup var filterOptions: OnlineFilterOptions<Self>
 
     @Option(help: "Seed for the filter and the forecast (and for regenerating synthetic data, as in training).")
     var seed: UInt64 = 0
@@ -90,8 +88,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
     var levels: [Double] { quantiles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        try particleOptions.validateParticles()
-        if boundOption.bound == .elbo { throw ValidationError("--bound elbo: forecasts need iwae or fivo weights") }
+        try filterOptions.validateOnline()
         if horizon < 1 { throw ValidationError("--horizon must be positive, got \(horizon)") }
         if paths < 2 { throw ValidationError("--paths must be at least 2, got \(paths)") }
         let fields = quantiles.split(separator: ",", omittingEmptySubsequences: false)
@@ -114,11 +111,6 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         if stride < 1 { throw ValidationError("--stride must be positive, got \(stride)") }
         if !(interval > 0 && interval < 1) { throw ValidationError("--interval must be in (0, 1), got \(interval)") }
         if let data { _ = try DataSource(parsing: data) }
-    }
-
-    var filterSettings: FilterSettings {
-        FilterSettings(bound: boundOption.bound, particleCount: particleOptions.particles,
-                       criterion: resamplingOptions.resampling, scheme: resamplingOptions.scheme)
     }
 
     func execute() throws {
@@ -161,7 +153,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         }
         let T = history.count / D
 
-        let filter = try OnlineFilter(model: model, settings: filterSettings, seed: seed, inputOffset: offset)
+        let filter = try OnlineFilter(model: model, settings: filterOptions.settings, seed: seed, inputOffset: offset)
         var observations: [OnlineObservation] = []
         for t in 0..<T { try filter.observe([Array(history[(t * D)..<((t + 1) * D)])], into: &observations) }
         var forecast = try filter.forecast(horizon: horizon, paths: paths, seed: seed &+ 1)[0]
@@ -220,8 +212,8 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
             try writeFile(Data(text.utf8), to: prefix + "-paths.csv")
         }
         var object: [String: Any] = [
-            "source": source, "origin": T, "horizon": H, "paths": forecast.paths, "particles": particleOptions.particles,
-            "bound": boundOption.bound.rawValue, "seed": seed, "mean": jsonNumbers(mean),
+            "source": source, "origin": T, "horizon": H, "paths": forecast.paths, "particles": filterOptions.particles,
+            "bound": filterOptions.boundOption.bound.rawValue, "seed": seed, "mean": jsonNumbers(mean),
             "variance": jsonNumbers(variance),
         ]
         if binary { object["note_probabilities"] = jsonNumbers(mean) } else {
@@ -236,7 +228,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         if outputFormat.json {
             printJSON(object)
         } else {
-            print("forecast of \(source): \(H) frames after frame \(T), \(forecast.paths) paths from K = \(particleOptions.particles) particles")
+            print("forecast of \(source): \(H) frames after frame \(T), \(forecast.paths) paths from K = \(filterOptions.particles) particles")
             print("wrote \(prefix).csv, \(prefix).json, \(prefix).svg" + (samplePaths > 0 ? ", \(prefix)-paths.csv" : ""))
         }
     }
@@ -248,7 +240,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         let report: ForecastEvaluation
         do {
             report = try ForecastEvaluation.run(model: model, split: dataset.split(split), train: dataset.train,
-                                                observations: dataset.kind, inputOffset: offset, filterSettings: filterSettings,
+                                                observations: dataset.kind, inputOffset: offset, filterSettings: filterOptions.settings,
                                                 settings: settings, seed: seed)
         } catch let error as OnlineFilterError {
             throw CLIError("--evaluate on the \(split.rawValue) split of \(source): \(error)")
@@ -274,7 +266,7 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
         }
         let binary = dataset.kind == .binary
         print("forecasts of the \(split.rawValue) split of \(source): \(report.sequences) sequences, \(report.origins) origins, "
-              + "\(horizon) frames ahead, \(paths) paths, K = \(particleOptions.particles) \(boundOption.bound.rawValue)")
+              + "\(horizon) frames ahead, \(paths) paths, K = \(filterOptions.particles) \(filterOptions.boundOption.bound.rawValue)")
         func cell(_ text: String, _ width: Int, left: Bool = false) -> String {
             let pad = String(repeating: " ", count: max(0, width - text.count))
             return left ? text + pad : pad + text

@@ -31,9 +31,7 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "CSV file of frames (default: stdin).")
     var input: String?
 
-    @OptionGroup var boundOption: BoundOption<Self>
-    @OptionGroup var particleOptions: ParticleOptions<Self>
-    @OptionGroup var resamplingOptions: ResamplingOptions<Self>
+    @OptionGroup var filterOptions: OnlineFilterOptions<Self>
 
     @Option(help: "Seed for the filter's noise.")
     var seed: UInt64 = 0
@@ -45,8 +43,7 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
     var alarms: String?
 
     func validate() throws {
-        try particleOptions.validateParticles()
-        if boundOption.bound == .elbo { throw ValidationError("--bound elbo: the online filter needs iwae or fivo") }
+        try filterOptions.validateOnline()
     }
 
     func execute() throws {
@@ -64,9 +61,7 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
         if let state, FileManager.default.fileExists(atPath: state) {
             filter = try OnlineFilter(model: model, restoringFrom: state)
         } else {
-            let settings = FilterSettings(bound: boundOption.bound, particleCount: particleOptions.particles,
-                                          criterion: resamplingOptions.resampling, scheme: resamplingOptions.scheme)
-            filter = try OnlineFilter(model: model, settings: settings, seed: seed, inputOffset: offset)
+            filter = try OnlineFilter(model: model, settings: filterOptions.settings, seed: seed, inputOffset: offset)
         }
         let thresholds = try alarms.map(Self.loadThresholds)
         var tracker = SurpriseTracker(window: thresholds?.window ?? 5)
