@@ -36,8 +36,8 @@ for model in vrnn vhrnn; do
 done
 
 # The charts of the worked examples (docs/ONLINE.md and the DocC article).
-"$V" detect --checkpoint "$SYN_VHRNN" --data synthetic:rand --quantile 0.99 --chart docs/figures/online-rand-alarms.svg \
-  --chart-sequence 1 > /dev/null
+"$V" detect --checkpoint "$SYN_VHRNN" --data synthetic:switch --quantile 0.9 --chart docs/figures/online-switch-alarms.svg \
+  --chart-sequence 0 > /dev/null
 "$V" forecast --checkpoint "$STOCK_VHRNN" --sequence 0 --origin 60 --horizon 30 --dims 3,4 \
   --out docs/figures/online-stock-forecast > /dev/null
 rm -f docs/figures/online-stock-forecast.csv docs/figures/online-stock-forecast.json

@@ -35,7 +35,7 @@ def forecast_table(data):
 
 
 def detection_table(setting):
-    rows = ["| model | quantile | threshold surprise / KL rise | score | detected | chance | mean delay | false alarms / 1000 | by kind of switch |",
+    rows = ["| model | quantile | score | threshold | detected | chance | mean delay | false alarms / 1000 | by kind of switch |",
             "|---|---|---|---|---|---|---|---|---|"]
     for key, label in MODELS:
         for q in ["0.9", "0.99"]:
@@ -46,7 +46,7 @@ def detection_table(setting):
                 kinds = "; ".join(f"{k} {v['detected']}/{v['switches']}" for k, v in sorted((d.get("byLabel") or {}).items()))
                 # Detections expected if the alarms fell at random at the false-alarm rate.
                 chance = 1 - (1 - d["falseAlarmsPer1000"] / 1000) ** r["detection"]["tolerance"]
-                rows.append(f"| {label} | {q} | {t['surprise']:.2f} / {t['kl-rise']:.3f} | {d['score']} | "
+                rows.append(f"| {label} | {q} | {d['score']} | {t[d['score']]:.3g} | "
                             f"{d['detected']} of {d['switches']} | {100 * chance:.0f}% | {delay} | "
                             f"{d['falseAlarmsPer1000']:.1f} | {kinds} |")
     r = load(f"detect-{setting}-vrnn-q0.99.json")

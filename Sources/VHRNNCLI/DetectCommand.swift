@@ -12,7 +12,8 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         discussion: """
             Filters every sequence of --calibration-split (default train) of --data (default the checkpoint's) and takes the \
             --quantile of each score over its frames after --warmup: the surprise −log p̂(x_t | x_<t) (in the model's \
-            units) and the KL rise (KL_t minus the mean KL of the previous --window observed frames). A frame whose score \
+            units), the KL rise (KL_t minus the mean KL of the previous --window observed frames) and the variance shift \
+            (how far the log of the emission's predicted variance moved from its mean over that window, either way). A frame whose score \
             exceeds its threshold raises an alarm. On synthetic data (synthetic:SETTING) the thresholds are then applied to \
             --split (default test): a switch counts as detected by the first alarm within --tolerance frames of it (before \
             the next switch); other alarms are false alarms, reported per 1000 frames. Writes the thresholds (and the \
@@ -38,7 +39,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Quantile of the calibration scores each threshold is.")
     var quantile: Double = 0.99
 
-    @Option(help: "Frames of the KL rise's trailing window.")
+    @Option(help: "Frames of the trailing window of the KL rise and the variance shift.")
     var window: Int = 5
 
     @Option(help: "Frames at the start of each sequence without alarms.")

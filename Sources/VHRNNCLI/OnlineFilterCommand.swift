@@ -17,8 +17,8 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
             Real data are normalised as in training and log_predictive is the density of the raw frame. \
             With --state FILE the filter starts from FILE if it exists and saves its particles there at the \
             end of the input, at a bad row and on Ctrl-C, so a stream survives a restart. With --alarms FILE (written by \
-            `vhrnn detect`) each line also has "surprise" (−log p̂ in the model's units), "kl_rise" and "alarm" (the \
-            scores above their thresholds).
+            `vhrnn detect`) each line also has "surprise" (−log p̂ in the model's units), "kl_rise", "variance_shift" and \
+            "alarm" (the scores above their thresholds).
             """)
 
     static let defaultParticles = 128
@@ -91,6 +91,7 @@ struct OnlineFilterCommand: VHRNNSubcommand, ParticleFlagWording {
                     let scores = tracker.update(o)
                     object["surprise"] = scores.map { jsonNumber($0.surprise) } ?? NSNull()
                     object["kl_rise"] = scores.map { jsonNumber($0.klRise) } ?? NSNull()
+                    object["variance_shift"] = scores.map { jsonNumber($0.varianceShift) } ?? NSNull()
                     object["alarm"] = scores.map { s in
                         SurpriseKind.allCases.filter { thresholds.alarm($0, s, step: o.step) }.map(\.rawValue)
                     } ?? []

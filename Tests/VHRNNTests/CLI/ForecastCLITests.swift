@@ -97,7 +97,7 @@ struct ForecastCLITests {
         #expect(thresholds["calibrationFrames"] as? Int == 800 * 95)
         let detection = try #require(object["detection"] as? [String: Any])
         let detectors = try #require(detection["detectors"] as? [[String: Any]])
-        #expect(detectors.map { $0["score"] as? String } == ["surprise", "kl-rise"])
+        #expect(detectors.map { $0["score"] as? String } == ["surprise", "kl-rise", "variance-shift"])
         let rand = SyntheticData.makeWithInfo(setting: .rand).info.test.map { $0.switchSteps.filter { $0 >= 5 }.count }
         #expect(detectors.allSatisfy { $0["switches"] as? Int == rand.reduce(0, +) })
 
@@ -105,7 +105,8 @@ struct ForecastCLITests {
         let lines = try OnlineFilterCLITests.lines(CLITests.succeed(["filter", "--checkpoint", "run", "--input", "frames.csv",
                                                                      "--particles", "4", "--alarms", "alarms.json"], in: dir.path))
         #expect(lines.count == 12)
-        #expect(lines.allSatisfy { $0["surprise"] is Double && $0["kl_rise"] is Double && $0["alarm"] is [String] })
+        #expect(lines.allSatisfy { $0["surprise"] is Double && $0["kl_rise"] is Double && $0["variance_shift"] is Double
+                                   && $0["alarm"] is [String] })
         #expect((lines[9]["alarm"] as? [String])?.contains("surprise") == true, "a frame 40 away is surprising: \(lines[9])")
         #expect(lines.prefix(5).allSatisfy { ($0["alarm"] as? [String])?.isEmpty == true })  // the warm-up
         try dir.write("bad.json", "{\"thresholds\": {\"quantile\": 0.9}}")

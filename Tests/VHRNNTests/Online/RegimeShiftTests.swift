@@ -9,12 +9,12 @@ struct RegimeShiftTests {
 
     @Test func theKLRiseComparesWithTheTrailingWindow() {
         var tracker = SurpriseTracker(window: 2)
-        func observed(_ kl: Double, _ logPredictive: Double = -1) -> OnlineObservation {
-            var o = OnlineObservation(dataDim: 1)
-            (o.kl, o.logPredictive) = (kl, logPredictive)
+        func observed(_ kl: Double, _ logPredictive: Double = -1, variance: Double = 1) -> OnlineObservation {
+            var o = OnlineObservation(dataDim: 2)
+            (o.kl, o.logPredictive, o.emissionVariance) = (kl, logPredictive, [variance, variance])
             return o
         }
-        #expect(tracker.update(observed(4, -3)) == SurpriseScores(surprise: 3, klRise: 0))
+        #expect(tracker.update(observed(4, -3)) == SurpriseScores(surprise: 3, klRise: 0, varianceShift: 0))
         #expect(tracker.update(observed(6))?.klRise == 2)        // 6 − 4
         var missing = observed(100)
         missing.observed = false
@@ -23,6 +23,11 @@ struct RegimeShiftTests {
         #expect(tracker.update(observed(9))?.klRise == 1.5)      // 9 − mean(6, 9)
         tracker.reset()
         #expect(tracker.update(observed(1))?.klRise == 0)
+        // The variance shift: |log v − the window's mean log v|, either way.
+        var shifts = SurpriseTracker(window: 2)
+        #expect(shifts.update(observed(0, variance: 4))?.varianceShift == 0)
+        #expect(abs(shifts.update(observed(0, variance: 1))!.varianceShift - log(4)) <= 1e-12)          // down
+        #expect(abs(shifts.update(observed(0, variance: 16))!.varianceShift - (log(16) - log(2))) <= 1e-12)  // up, vs mean(log 4, log 1)
     }
 
     /// `count` sequences of 30 frames of N(0, 1); frames `jump ..< jump + 3` (when given) ×25.

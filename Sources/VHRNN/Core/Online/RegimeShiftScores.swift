@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one observed frame tells about a regime shift or an anomaly (both higher when more
 /// surprising), from ``OnlineObservation``s.
 public struct SurpriseScores: Sendable, Equatable, Codable {
@@ -6,51 +8,67 @@ public struct SurpriseScores: Sendable, Equatable, Codable {
     /// KL_t minus the mean KL of the previous `window` observed frames: how much more than
     /// lately the frame moved the latent away from the prior (the paper's Fig. 2 signal).
     public var klRise: Double
+    /// |log v̄_t − the mean of log v̄ over the previous `window` observed frames|, v̄ the
+    /// emission's predicted variance averaged over dimensions (the paper's Fig. 3 signal): how
+    /// far the noise level the model reads off the stream moved, up or down.
+    public var varianceShift: Double
 }
 
-/// The two scores, by name (`surprise`, `kl-rise`).
+/// The three scores, by name (`surprise`, `kl-rise`, `variance-shift`).
 public enum SurpriseKind: String, Sendable, Codable, CaseIterable {
     case surprise
     case klRise = "kl-rise"
+    case varianceShift = "variance-shift"
 
     /// This score of `scores`.
     public func value(_ scores: SurpriseScores) -> Double {
         switch self {
         case .surprise: return scores.surprise
         case .klRise: return scores.klRise
+        case .varianceShift: return scores.varianceShift
         }
     }
 }
 
-/// Turns one stream's observations into ``SurpriseScores``: keeps the KL of the last `window`
-/// observed frames (a ring: nothing grows with the stream).
+/// Turns one stream's observations into ``SurpriseScores``: keeps the KL and the log predicted
+/// variance of the last `window` observed frames (rings: nothing grows with the stream).
 public struct SurpriseTracker: Sendable, Equatable {
-    /// Observed frames the KL rise compares against.
+    /// Observed frames the KL rise and the variance shift compare against.
     public let window: Int
-    private var recent: [Double]
+    private var recentKL: [Double]
+    private var recentLogVariance: [Double]
     private var filled = 0, next = 0
 
-    /// - Parameter window: trailing frames of the KL rise (≥ 1).
+    /// - Parameter window: trailing frames of the KL rise and the variance shift (≥ 1).
     public init(window: Int = 5) {
-        precondition(window >= 1, "the KL window must be at least one frame")
+        precondition(window >= 1, "the window must be at least one frame")
         self.window = window
-        recent = [Double](repeating: 0, count: window)
+        recentKL = [Double](repeating: 0, count: window)
+        recentLogVariance = recentKL
     }
 
     /// The scores of `observation`'s frame; nil for a missing frame (which leaves the window).
-    /// The first frame's KL rise is 0 (nothing to compare with).
+    /// The first frame's KL rise and variance shift are 0 (nothing to compare with).
     public mutating func update(_ observation: OnlineObservation) -> SurpriseScores? {
         guard observation.observed else { return nil }
-        var mean = observation.kl
+        let variance = observation.emissionVariance.reduce(0, +) / Double(max(observation.emissionVariance.count, 1))
+        let logVariance = log(max(variance, 1e-300))
+        var (meanKL, meanLogVariance) = (observation.kl, logVariance)
         if filled > 0 {
-            mean = 0
-            for i in 0..<filled { mean += recent[i] }
-            mean /= Double(filled)
+            (meanKL, meanLogVariance) = (0, 0)
+            for i in 0..<filled {
+                meanKL += recentKL[i]
+                meanLogVariance += recentLogVariance[i]
+            }
+            meanKL /= Double(filled)
+            meanLogVariance /= Double(filled)
         }
-        recent[next] = observation.kl
+        recentKL[next] = observation.kl
+        recentLogVariance[next] = logVariance
         next = (next + 1) % window
         filled = min(filled + 1, window)
-        return SurpriseScores(surprise: -observation.logPredictive, klRise: observation.kl - mean)
+        return SurpriseScores(surprise: -observation.logPredictive, klRise: observation.kl - meanKL,
+                              varianceShift: abs(logVariance - meanLogVariance))
     }
 
     /// Forgets the window (a new stream).
@@ -64,7 +82,7 @@ public struct AlarmThresholds: Sendable, Equatable, Codable {
     /// The quantile of the calibration scores each threshold is (0.99: 1% of calibration
     /// frames alarm).
     public var quantile: Double
-    /// The KL rise's trailing window.
+    /// The trailing window of the KL rise and the variance shift.
     public var window: Int
     /// Frames of each sequence not scored (no alarm there).
     public var warmup: Int
