@@ -35,6 +35,14 @@ for model in vrnn vhrnn; do
   "$V" forecast --checkpoint "$stock" --evaluate --horizon 5 --paths 200 --out "$OUT/forecast-stock-$model"
 done
 
+# Piano rolls: the FIVO reference's published JSB VRNN, imported, on its chunked test split.
+if [ ! -d runs/fivo-jsb ]; then
+  "$V" import-fivo ../shared/data/fivo-checkpoints/trunc_jsb-fivo \
+    --data pianoroll-chunks:100:../shared/data/JSB_Chorales.pickle --out runs/fivo-jsb
+fi
+echo "== forecast jsb fivo-vrnn"
+"$V" forecast --checkpoint runs/fivo-jsb --evaluate --horizon 5 --paths 100 --out "$OUT/forecast-jsb-fivo-vrnn"
+
 # The charts of the worked examples (docs/ONLINE.md and the DocC article).
 "$V" detect --checkpoint "$SYN_VHRNN" --data synthetic:switch --quantile 0.9 --chart docs/figures/online-switch-alarms.svg \
   --chart-sequence 0 > /dev/null
