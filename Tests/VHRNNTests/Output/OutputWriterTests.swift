@@ -111,6 +111,31 @@ private final class SVGDocument: NSObject, XMLParserDelegate {
         #expect(dot.attributes["cx"] == "389")
     }
 
+    /// A band is one closed region per run of finite points (upper edge forward, lower edge
+    /// back), drawn before the lines, widening the y range, with a filled legend swatch.
+    @Test func bandsAreClosedRegionsUnderTheLinesWithASwatch() throws {
+        let chart = LineChart(title: "fan", xLabel: "frame", panels: [
+            .init(yLabel: "x", series: [.init(name: "median", values: [0, 0, 0, 0, 0])],
+                  bands: [.init(name: "5–95%", lower: [-1, -2, .nan, -3, -4], upper: [1, 2, 2, 3, 40], opacity: 0.3)])])
+        let svg = chart.svg(width: 720, panelHeight: 180)
+        let doc = try #require(SVGDocument.parse(svg))
+        let paths = doc.all("path")
+        let band = try #require(paths.first { $0.attributes["class"] == "band" })
+        let d = try #require(band.attributes["d"])
+        // Two runs ([0, 1] and [3, 4]), each closed.
+        #expect(d.filter { $0 == "M" }.count == 2 && d.filter { $0 == "Z" }.count == 2)
+        #expect(band.attributes["fill-opacity"] == "0.3" && band.attributes["stroke"] == "none")
+        // Under the line: the band comes first in the document.
+        let order = paths.compactMap { $0.attributes["class"] }.filter { $0 == "band" || $0 == "series" }
+        #expect(order == ["band", "series"])
+        // The y axis reaches the band's top (40), which no series has.
+        #expect(doc.texts.contains("40"))
+        // The legend shows the band as a filled rectangle beside its name.
+        #expect(doc.all("rect").filter { $0.attributes["fill-opacity"] == "0.3" }.count == 1)
+        #expect(doc.texts.contains("5–95%"))
+        #expect(!svg.lowercased().contains("nan"))
+    }
+
     @Test func nonFiniteValuesLeaveGapsAndIsolatedPointsAreDots() throws {
         let values: [Double] = [1, 2, .nan, 3, 4, .infinity, 5, -.infinity, 6, 7]
         let chart = LineChart(title: "gaps", xLabel: "t",
