@@ -91,7 +91,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         var record: RegimeShiftEvaluation?
         if case .synthetic(let setting, let family) = source {
             let info = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family).info
-            let infos = split == .train ? info.train : split == .valid ? info.valid : info.test
+            let infos = Self.sequenceInfos(info, split)
             record = try RegimeShiftEvaluation.run(model: model, split: dataset.split(split), switchSteps: infos.map(\.switchSteps),
                                                    switchLabels: infos.map(Self.switchLabels), inputOffset: offset,
                                                    thresholds: thresholds, settings: settings, tolerance: tolerance, seed: seed)
@@ -133,6 +133,15 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         if let chart { print("wrote \(chart)") }
     }
 
+    /// What generated each sequence of `split`.
+    static func sequenceInfos(_ info: SyntheticInfo, _ split: SplitName) -> [SyntheticSequenceInfo] {
+        switch split {
+        case .train: return info.train
+        case .valid: return info.valid
+        case .test: return info.test
+        }
+    }
+
     /// What changes at each switch of a synthetic sequence: `noise up`, `noise down` (sigma) or
     /// `dynamics` (W, at the same sigma: SWITCH's concatenations).
     static func switchLabels(_ info: SyntheticSequenceInfo) -> [String] {
@@ -152,7 +161,7 @@ struct DetectCommand: VHRNNSubcommand, ParticleFlagWording {
         var markers: [Double] = []
         if case .synthetic(let setting, let family) = source {
             let info = SyntheticData.makeWithInfo(setting: setting, seed: seed, family: family).info
-            let infos = split == .train ? info.train : split == .valid ? info.valid : info.test
+            let infos = Self.sequenceInfos(info, split)
             markers = infos[chartSequence].switchSteps.map { Double($0 + 1) }
         }
         let panels = SurpriseKind.allCases.map { kind in

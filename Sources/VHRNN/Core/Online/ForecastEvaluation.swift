@@ -119,10 +119,7 @@ public struct ForecastEvaluation: Sendable, Equatable, Codable {
         var origins = 0
         let T = split.maxLength
         for t in 0..<T {
-            for b in 0..<B {
-                let x = split.targets[b], length = x.count / D
-                for d in 0..<D { frames[b][d] = t < length ? x[t * D + d] : .nan }
-            }
+            split.streamFrames(step: t, into: &frames)
             try filter.observe(frames, into: &observed)
             progress?(t + 1, T)
             let seen = t + 1

@@ -157,10 +157,7 @@ public enum RegimeShiftScoring {
         var frames = [[Double]](repeating: [Double](repeating: .nan, count: D), count: B)
         var observations: [OnlineObservation] = []
         for t in 0..<split.maxLength {
-            for b in 0..<B {
-                let x = split.targets[b]
-                for d in 0..<D { frames[b][d] = t < split.length(of: b) ? x[t * D + d] : .nan }
-            }
+            split.streamFrames(step: t, into: &frames)
             try filter.observe(frames, into: &observations)
             for b in 0..<B where t < split.length(of: b) { out[b][t] = trackers[b].update(observations[b]) }
         }

@@ -34,6 +34,16 @@ public struct SequenceSplit: Sendable, Equatable {
     public var totalSteps: Int { inputs.reduce(0) { $0 + $1.count } / max(dataDim, 1) }
     /// The longest sequence's length (0 for an empty split).
     public var maxLength: Int { inputs.map { $0.count / dataDim }.max() ?? 0 }
+
+    /// Writes frame t of every sequence's targets into `frames[b]` (D values each), D NaNs for
+    /// a sequence that has ended: one step of the split streamed through an ``OnlineFilter``
+    /// (a frame of NaNs is a missing observation).
+    func streamFrames(step t: Int, into frames: inout [[Double]]) {
+        for b in 0..<count {
+            let x = targets[b], ended = t >= length(of: b)
+            for d in 0..<dataDim { frames[b][d] = ended ? .nan : x[t * dataDim + d] }
+        }
+    }
 }
 
 /// The kind of observation a dataset holds, which decides the emission distribution.
