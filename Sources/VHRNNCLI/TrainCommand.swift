@@ -58,6 +58,9 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
     @Option(help: "Stop after this many validations without improvement.")
     var patience: Int?
 
+    @Option(name: .customLong("kl-warmup"), help: "KL warm-up: over the first N steps the weight of log p(z) - log q(z) in the training bound rises linearly from 1/N to 1 (validation and test use the bound itself; default: none, as the paper).")
+    var klWarmup: Int?
+
     @OptionGroup var resamplingOptions: ResamplingOptions<Self>
 
     @Option(name: .customLong("test-particles"), help: "Particles for the final test evaluation (0 to skip).")
@@ -93,6 +96,7 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
         if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
+        if let klWarmup, klWarmup < 1 { throw ValidationError("--kl-warmup must be positive, got \(klWarmup)") }
         if maxNonFiniteSteps < 1 { throw ValidationError("--max-nonfinite-steps must be positive, got \(maxNonFiniteSteps)") }
         if testParticles < 0 { throw ValidationError("--test-particles must be at least 0") }
         if let data { _ = try DataSource(parsing: data) }
@@ -111,6 +115,7 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
         o.validateEvery = validateEvery
         o.validationParticles = validParticles
         o.patience = patience
+        o.klWarmupSteps = klWarmup
         o.criterion = resamplingOptions.resampling
         o.scheme = resamplingOptions.scheme
         o.seed = seed ?? 0

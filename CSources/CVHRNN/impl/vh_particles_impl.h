@@ -98,6 +98,24 @@ void VH_FN(vh_log_alpha_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R
     }
 }
 
+// KL warm-up's surrogate (training only): the KL part log p(z) - log q(z) weighted by beta.
+// beta = 1 is vh_log_alpha_forward up to the order of the additions (that kernel stays the
+// bound's, so the bound's float path is unchanged).
+void VH_FN(vh_log_alpha_weighted_forward)(R *log_alpha, const R *log_prior, const R *log_lik, const R *log_q,
+                                          R beta, int n) {
+    for (int row = 0; row < n; row++) log_alpha[row] = log_lik[row] + beta * (log_prior[row] - log_q[row]);
+}
+
+void VH_FN(vh_log_alpha_weighted_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dlog_alpha, R beta,
+                                           int n) {
+    // forward: log_alpha = log_lik + beta * (log_prior - log_q)
+    for (int row = 0; row < n; row++) {
+        if (dlog_prior) dlog_prior[row] += beta * dlog_alpha[row];
+        if (dlog_lik) dlog_lik[row] += dlog_alpha[row];
+        if (dlog_q) dlog_q[row] -= beta * dlog_alpha[row];
+    }
+}
+
 void VH_FN(vh_log_weights_accumulate)(R *w, const R *log_alpha, const R *mask, int b, int k) {
     for (int s = 0; s < b; s++) {
         if (mask[s] == 0) continue;

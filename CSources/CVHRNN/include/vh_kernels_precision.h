@@ -167,6 +167,12 @@ void VH_FN(vh_logsumexp_backward)(R *dw, const R *dlse, const R *w, const R *lse
 void VH_FN(vh_log_alpha_forward)(R *log_alpha, const R *log_prior, const R *log_lik, const R *log_q, int n);
 // dlog_prior += dlog_alpha, dlog_lik += dlog_alpha, dlog_q -= dlog_alpha (null: not wanted).
 void VH_FN(vh_log_alpha_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dlog_alpha, int n);
+// log_alpha (n) = log_lik + beta * (log_prior - log_q): KL warm-up's surrogate weight (training only).
+void VH_FN(vh_log_alpha_weighted_forward)(R *log_alpha, const R *log_prior, const R *log_lik, const R *log_q,
+                                          R beta, int n);
+// dlog_prior += beta dlog_alpha, dlog_lik += dlog_alpha, dlog_q -= beta dlog_alpha (null: not wanted).
+void VH_FN(vh_log_alpha_weighted_backward)(R *dlog_prior, R *dlog_lik, R *dlog_q, const R *dlog_alpha, R beta,
+                                           int n);
 // w (b, k) += log_alpha (b, k) where mask[seq] != 0: steps past a sequence's end add nothing,
 // even if log_alpha is not finite there. Its backward is dlog_alpha = [mask != 0]·dw, which
 // the filter's dw already is (no event sets it past a sequence's end), so it has no kernel.

@@ -68,11 +68,13 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         public var clipNorm: Double?
         /// Data-parallel workers, fixed so that results do not depend on the machine's thread count.
         public var workers: Int?
+        /// Steps of KL warm-up (``TrainingOptions/klWarmupSteps``; default: none).
+        public var klWarmupSteps: Int?
 
         /// A protocol; everything left nil takes ``TrainingOptions``'s default.
         public init(bound: BoundKind? = nil, particles: Int? = nil, batchSize: Int? = nil, learningRate: Double? = nil,
                     steps: Int? = nil, epochs: Int? = nil, validateEvery: Int? = nil, validationParticles: Int? = nil,
-                    patience: Int? = nil, clipNorm: Double? = nil, workers: Int? = nil) {
+                    patience: Int? = nil, clipNorm: Double? = nil, workers: Int? = nil, klWarmupSteps: Int? = nil) {
             self.bound = bound
             self.particles = particles
             self.batchSize = batchSize
@@ -84,6 +86,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
             self.patience = patience
             self.clipNorm = clipNorm
             self.workers = workers
+            self.klWarmupSteps = klWarmupSteps
         }
 
         /// The options for one run with this seed.
@@ -103,6 +106,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
             o.patience = patience
             o.clipNorm = clipNorm
             o.workers = workers
+            o.klWarmupSteps = klWarmupSteps
             o.seed = seed
             return o
         }
@@ -258,7 +262,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         for (value, field) in [(t.particles, "particles"), (t.batchSize, "batchSize"), (t.steps, "steps"),
                                (t.epochs, "epochs"), (t.validateEvery, "validateEvery"),
                                (t.validationParticles, "validationParticles"), (t.patience, "patience"),
-                               (t.workers, "workers")] {
+                               (t.workers, "workers"), (t.klWarmupSteps, "klWarmupSteps")] {
             if let value, value < 1 { throw fail("training.\(field)", "must be positive, got \(value)") }
         }
         if let lr = t.learningRate, !(lr > 0 && lr.isFinite) { throw fail("training.learningRate", "must be positive") }

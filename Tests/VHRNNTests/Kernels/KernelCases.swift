@@ -175,6 +175,31 @@ struct HyperScaleCase: KernelCaseBuilder {
     }
 }
 
+/// A particle's incremental log weight from its three densities; `klWeight` below 1 is the KL
+/// warm-up's surrogate (the weighted kernels), 1 the bound's own kernels.
+struct LogAlphaCase: KernelCaseBuilder {
+    var n: Int, klWeight: Double
+    var description: String { "log alpha n=\(n) klWeight=\(klWeight)" }
+    func build<S: KernelScalar>(_: S.Type) -> KernelCase<S> {
+        KernelCase(
+            inputs: [InputSpec(name: "log_prior", shape: [n]), InputSpec(name: "log_lik", shape: [n]),
+                     InputSpec(name: "log_q", shape: [n])],
+            forward: { x in
+                let y: Tensor<S> = zeros([n])
+                try Kernels.logAlphaForward(logAlpha: y, logPrior: x[0], logLikelihood: x[1], logProposal: x[2],
+                                            klWeight: S(klWeight))
+                return [y]
+            },
+            backward: { _, g in
+                let grads: [Tensor<S>] = [zeros([n]), zeros([n]), zeros([n])]
+                try Kernels.logAlphaBackward(logPriorGradient: grads[0], logLikelihoodGradient: grads[1],
+                                             logProposalGradient: grads[2], logAlphaGradient: g[0],
+                                             klWeight: S(klWeight))
+                return grads
+            })
+    }
+}
+
 /// The sigma head; with a floor, raw values are spread so that some sit well below it (the
 /// floor is active there, gradient 0) and some well above.
 struct GaussianSigmaCase: KernelCaseBuilder {

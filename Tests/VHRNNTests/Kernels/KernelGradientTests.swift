@@ -18,6 +18,8 @@ let kernelCaseTable: [any KernelCaseBuilder] = [
     GRUCase(n: 1, hidden: 2, hyper: true), GRUCase(n: 3, hidden: 5, hyper: true),
     GRUCase(n: 16, hidden: 4, hyper: true), GRUCase(n: 3, hidden: 2, hyper: true, zeroState: true),
     HyperScaleCase(n: 1, m: 1), HyperScaleCase(n: 5, m: 7),
+    LogAlphaCase(n: 1, klWeight: 1), LogAlphaCase(n: 6, klWeight: 1), LogAlphaCase(n: 6, klWeight: 0.3),
+    LogAlphaCase(n: 4, klWeight: 0),
     GaussianSigmaCase(n: 1, d: 1, floor: 0), GaussianSigmaCase(n: 5, d: 3, floor: 0),
     GaussianSigmaCase(n: 7, d: 5, floor: 0.9),
     GaussianLogPDFCase(n: 1, d: 1), GaussianLogPDFCase(n: 5, d: 3), GaussianLogPDFCase(n: 4, d: 88),

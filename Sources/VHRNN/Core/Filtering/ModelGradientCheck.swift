@@ -109,11 +109,13 @@ public enum ModelGradientCheck {
     ///   - seed: seeds everything random: the weights and their perturbation, the data, the
     ///     g_b and the filter's pass seed.
     ///   - mutation: a deliberate defect in the backward pass (tests of the check itself).
+    ///   - klWeight: the KL warm-up's beta (``ParticleFilter/klWeight``); 1 checks the bound.
     /// - Returns: the ``Report``; the check passed when ``Report/passed``.
     /// - Throws: ``ConfigurationError`` when `configuration` is invalid.
     /// - Complexity: two filter passes per parameter, and about 50 more per re-measured one.
     public static func run(configuration: ModelConfiguration, settings: FilterSettings, lengths: [Int] = [4, 3],
-                           seed: UInt64 = 1, mutation: GradientMutation? = nil) throws -> Report {
+                           seed: UInt64 = 1, mutation: GradientMutation? = nil,
+                           klWeight: Double = 1) throws -> Report {
         var rng = SplitMix64(seed: seed)
         let model = try SequenceModel<Double>(configuration: configuration, generator: &rng)
         // Move every parameter off its initial value (hyper heads start at exact zeros/ones,
@@ -136,6 +138,7 @@ public enum ModelGradientCheck {
 
         let filter = ParticleFilter(model: model)
         filter.mutation = mutation
+        filter.klWeight = klWeight
         let result = filter.run(batch: batch, settings: settings, seed: filterSeed, keepTape: true)
         let plan = filter.recordedPlan
         store.zeroGradients()

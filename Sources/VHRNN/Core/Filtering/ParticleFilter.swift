@@ -40,6 +40,20 @@ public final class ParticleFilter<S: KernelScalar> {
         }
     }
 
+    /// beta, the weight of the KL part log p(z) − log q(z) of every particle's log weight, for
+    /// the passes that follow: 1 (the default) computes the bound; a value in [0, 1) computes
+    /// the KL warm-up's surrogate, log p(x | z) + beta (log p(z) − log q(z)) per step, resampling
+    /// included, and ``backward(boundGradients:)`` differentiates that surrogate. A pass
+    /// keeps the value it started with. Training only (``TrainingOptions/klWarmupSteps``): the
+    /// surrogate is not a bound on log p(x) for beta < 1.
+    public var klWeight: Double {
+        get { stepModel.klWeight }
+        set {
+            precondition(newValue >= 0 && newValue <= 1, "klWeight must lie in [0, 1], got \(newValue)")
+            stepModel.klWeight = newValue
+        }
+    }
+
     /// Bytes held by the filter's buffers.
     public var workspaceBytes: Int { (stepModel.tape?.byteCount ?? 0) + (smc.buffers?.arena.byteCount ?? 0) }
 

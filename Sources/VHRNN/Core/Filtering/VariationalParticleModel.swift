@@ -10,6 +10,11 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
     private(set) var tape: VariationalTape<S>?
     /// A deliberate backward defect for the gradient check's own tests (nil otherwise).
     var mutation: GradientMutation?
+    /// beta, the weight of log p(z) − log q(z) in each log weight: 1 is the bound; below 1 the KL
+    /// warm-up's training surrogate (``ParticleFilter/klWeight``).
+    var klWeight = 1.0
+    /// The ``klWeight`` of the current pass (taken at its start, so its backward uses the same).
+    private var passKLWeight = 1.0
     let stateBlockWidths: [Int]
     var noiseWidth: Int { model.configuration.latentDim }
     /// The step slots of each row block of the pass, keyed by the block's first row (built in
@@ -46,6 +51,7 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
             tape = VariationalTape(architecture: a, steps: T, sequences: B, particles: K, withTape: keepTape)
         }
         streaming = false
+        passKLWeight = klWeight
         let w = tape!
         w.sequences = B
         w.steps = T
@@ -63,6 +69,7 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
 
     func beginStream(streams B: Int, particles K: Int, rowBlocks: ParticleRowBlocks) {
         let a = architecture
+        passKLWeight = 1  // a stream computes the bound's own predictive weights
         if tape?.fits(steps: 1, sequences: B, particles: K, withTape: false) != true || !tape!.streaming
             || tape!.stepCapacity != 1 || tape!.sequenceCapacity != B {
             tape = VariationalTape(architecture: a, steps: 1, sequences: B, particles: K, withTape: false, streaming: true)
@@ -181,9 +188,15 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         }
         architecture.stepForward(parameters: UnsafePointer(model.parameters.values), slab: slab, slots: s,
                                  inputs: stepInputs(t, gathered: gathered, slots: s, fromRow: r0), recur: !isLast, rows: n)
-        // log alpha = log p(z) + log p(x | z) - log q(z)
-        S.logAlphaForward(slab.at(s.logAlpha), UnsafePointer(slab.at(s.logPrior)), UnsafePointer(slab.at(s.logLikelihood)),
-                          UnsafePointer(slab.at(s.logProposal)), n: n)
+        // log alpha = log p(z) + log p(x | z) - log q(z); in a warm-up log p(x | z) + beta (log p(z) - log q(z))
+        if passKLWeight == 1 {
+            S.logAlphaForward(slab.at(s.logAlpha), UnsafePointer(slab.at(s.logPrior)),
+                              UnsafePointer(slab.at(s.logLikelihood)), UnsafePointer(slab.at(s.logProposal)), n: n)
+        } else {
+            S.logAlphaWeightedForward(slab.at(s.logAlpha), UnsafePointer(slab.at(s.logPrior)),
+                                      UnsafePointer(slab.at(s.logLikelihood)), UnsafePointer(slab.at(s.logProposal)),
+                                      beta: S(passKLWeight), n: n)
+        }
     }
 
     func logAlpha(step t: Int) -> UnsafePointer<S> { UnsafePointer(tape!.slab(t).at(tape!.slots.logAlpha)) }
@@ -206,9 +219,14 @@ final class VariationalParticleModel<S: KernelScalar>: DifferentiableParticleSte
         let B = w.sequences, N = w.rows, E = c.encodedDim
         let slab = w.slab(t)
         gradSlab.zero(count: w.slabSize)
-        // forward: log alpha = log p(z) + log p(x | z) - log q(z)
-        S.logAlphaBackward(gradSlab.at(s.logPrior), gradSlab.at(s.logLikelihood), gradSlab.at(s.logProposal), dLogAlpha,
-                           n: N)
+        // forward: log alpha = log p(z) + log p(x | z) - log q(z) (KL part weighted by beta in a warm-up)
+        if passKLWeight == 1 {
+            S.logAlphaBackward(gradSlab.at(s.logPrior), gradSlab.at(s.logLikelihood), gradSlab.at(s.logProposal),
+                               dLogAlpha, n: N)
+        } else {
+            S.logAlphaWeightedBackward(gradSlab.at(s.logPrior), gradSlab.at(s.logLikelihood), gradSlab.at(s.logProposal),
+                                       dLogAlpha, beta: S(passKLWeight), n: N)
+        }
         a.stepBackward(parameters: UnsafePointer(model.parameters.values), gradients: g, slab: slab, gradSlab: gradSlab,
                        slots: s, inputs: stepInputs(t, gathered: gathered), recur: !isLast,
                        dOutput: stateGradients(dOutput), dState: stateGradients(dState), rows: N, mutation: mutation)

@@ -582,6 +582,42 @@ extension KernelScalar {
         }
     }
 
+    @inline(__always) static func logAlphaWeightedForward(
+        _ logAlpha: UnsafeMutablePointer<Self>?,
+        _ logPrior: UnsafePointer<Self>?,
+        _ logLik: UnsafePointer<Self>?,
+        _ logQ: UnsafePointer<Self>?,
+        beta: Self,
+        n: Int
+    ) {
+        switch kernelPrecision {
+        case .float32:
+            return vh_log_alpha_weighted_forward_f32(f32(logAlpha), f32(logPrior), f32(logLik), f32(logQ),
+                                                     Float(beta), Int32(n))
+        case .float64:
+            return vh_log_alpha_weighted_forward_f64(f64(logAlpha), f64(logPrior), f64(logLik), f64(logQ),
+                                                     Double(beta), Int32(n))
+        }
+    }
+
+    @inline(__always) static func logAlphaWeightedBackward(
+        _ dlogPrior: UnsafeMutablePointer<Self>?,
+        _ dlogLik: UnsafeMutablePointer<Self>?,
+        _ dlogQ: UnsafeMutablePointer<Self>?,
+        _ dlogAlpha: UnsafePointer<Self>?,
+        beta: Self,
+        n: Int
+    ) {
+        switch kernelPrecision {
+        case .float32:
+            return vh_log_alpha_weighted_backward_f32(f32(dlogPrior), f32(dlogLik), f32(dlogQ), f32(dlogAlpha),
+                                                      Float(beta), Int32(n))
+        case .float64:
+            return vh_log_alpha_weighted_backward_f64(f64(dlogPrior), f64(dlogLik), f64(dlogQ), f64(dlogAlpha),
+                                                      Double(beta), Int32(n))
+        }
+    }
+
     @inline(__always) static func logWeightsAccumulate(
         _ w: UnsafeMutablePointer<Self>?,
         _ logAlpha: UnsafePointer<Self>?,

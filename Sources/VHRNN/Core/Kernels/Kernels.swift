@@ -688,6 +688,53 @@ extension Kernels {
         }
     }
 
+    /// Each particle row's incremental log weight, `logAlpha = logLikelihood + klWeight ·
+    /// (logPrior − logProposal)` (all `(n)`). With `klWeight` 1 this is the bound's weight
+    /// (C kernel `vh_log_alpha_forward`); below 1 it is the KL warm-up's surrogate
+    /// (`vh_log_alpha_weighted_forward`; ``TrainingOptions/klWarmupSteps``).
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
+    public static func logAlphaForward<S: KernelScalar>(
+        logAlpha: Tensor<S>, logPrior: Tensor<S>, logLikelihood: Tensor<S>, logProposal: Tensor<S>,
+        klWeight: S = 1
+    ) throws {
+        let c = Check(kernel: "logAlphaForward")
+        let n = logAlpha.count
+        for (t, name) in [(logAlpha, "logAlpha"), (logPrior, "logPrior"), (logLikelihood, "logLikelihood"),
+                          (logProposal, "logProposal")] { try c.shape(t, name, [n]) }
+        if klWeight == 1 {
+            S.logAlphaForward(logAlpha.pointer, logPrior.constPointer, logLikelihood.constPointer,
+                              logProposal.constPointer, n: n)
+        } else {
+            S.logAlphaWeightedForward(logAlpha.pointer, logPrior.constPointer, logLikelihood.constPointer,
+                                      logProposal.constPointer, beta: klWeight, n: n)
+        }
+    }
+
+    /// Backward of ``logAlphaForward(logAlpha:logPrior:logLikelihood:logProposal:klWeight:)``,
+    /// accumulated into each gradient that is not nil.
+    /// C kernels: `vh_log_alpha_backward`, `vh_log_alpha_weighted_backward`.
+    ///
+    /// - Throws: ``ShapeError`` naming the first argument whose shape does not fit the others.
+    public static func logAlphaBackward<S: KernelScalar>(
+        logPriorGradient: Tensor<S>?, logLikelihoodGradient: Tensor<S>?, logProposalGradient: Tensor<S>?,
+        logAlphaGradient: Tensor<S>, klWeight: S = 1
+    ) throws {
+        let c = Check(kernel: "logAlphaBackward")
+        let n = logAlphaGradient.count
+        for (t, name) in [(logAlphaGradient, "logAlphaGradient"), (logPriorGradient, "logPriorGradient"),
+                          (logLikelihoodGradient, "logLikelihoodGradient"),
+                          (logProposalGradient, "logProposalGradient")] { try c.shape(t, name, [n]) }
+        if klWeight == 1 {
+            S.logAlphaBackward(logPriorGradient?.pointer, logLikelihoodGradient?.pointer, logProposalGradient?.pointer,
+                               logAlphaGradient.constPointer, n: n)
+        } else {
+            S.logAlphaWeightedBackward(logPriorGradient?.pointer, logLikelihoodGradient?.pointer,
+                                       logProposalGradient?.pointer, logAlphaGradient.constPointer, beta: klWeight,
+                                       n: n)
+        }
+    }
+
     /// `result (b) = log Σ_k exp(weights[b, k])`.
     /// C kernel: `vh_logsumexp_forward`.
     ///

@@ -112,6 +112,9 @@ public final class Trainer<S: KernelScalar> {
               options.learningRate.isFinite, options.validateEvery >= 1 else {
             throw TrainingError(message: "batch size, particles and validate-every must be positive and the learning rate a positive number")
         }
+        if let n = options.klWarmupSteps, n < 1 {
+            throw TrainingError(message: "the KL warm-up must last at least one step, got \(n)")
+        }
         let tapeBytes = ParticleFilter<S>.estimatedBytes(
             architecture: model.architecture, steps: dataset.train.maxLength,
             sequences: min(options.batchSize, dataset.train.count), particles: options.particles, withTape: true)
@@ -262,15 +265,17 @@ public final class Trainer<S: KernelScalar> {
     }
 
     /// One Adam step (forward with tape, backward, clipping, update) on the training sequences
-    /// `indices`, with the noise of the current step. ``run(shouldStop:progress:)`` calls this
-    /// once per step; benchmarks call it directly. It does not advance ``step``.
+    /// `indices`, with the noise and (in a KL warm-up) the KL weight of the current step.
+    /// ``run(shouldStop:progress:)`` calls this once per step; benchmarks call it directly. It
+    /// does not advance ``step``.
     ///
     /// A step whose loss or gradient norm is not finite is not applied: ``lastStepSkipped`` is
     /// set and ``lastNonFinite`` names the culprit.
     ///
     /// - Parameter indices: indices into the training split, one per sequence of the batch
     ///   (split among the data-parallel workers).
-    /// - Returns: the loss −mean_b(bound_b / T_b) of the batch.
+    /// - Returns: the loss −mean_b(bound_b / T_b) of the batch (of the surrogate during a KL
+    ///   warm-up).
     /// - Throws: ``BatchError`` when a sequence is empty or holds a non-finite value.
     @discardableResult
     @_specialize(where S == Float)
@@ -282,6 +287,8 @@ public final class Trainer<S: KernelScalar> {
         let store = model.parameters
         let b = Double(indices.count)
         let workerCount = min(workers.count, indices.count)
+        let klWeight = options.klWeight(step: step + 1)
+        for worker in workers { worker.filter.klWeight = klWeight }
         store.zeroGradients()
         var loss = 0.0
         if workerCount <= 1 {

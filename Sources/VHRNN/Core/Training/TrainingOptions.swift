@@ -40,6 +40,13 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Data-parallel workers per training step (each takes a share of the batch's sequences);
     /// nil: one per kernel thread. Results are deterministic for a fixed worker count.
     public var workers: Int? = nil
+    /// KL warm-up (nil: none, the paper's protocol). Over the first this many steps the weight
+    /// beta of log p(z) − log q(z) in every particle's log weight rises linearly, beta = s / N at
+    /// step s = 1 … N, then stays 1 (``klWeight(step:)``); the loss of those steps is the
+    /// surrogate's, validation and every evaluation the bound's. Our addition (Bowman et al.
+    /// 2016; Sønderby et al. 2016), a remedy for the posterior collapse some runs fall into
+    /// (docs/CHOICES.md).
+    public var klWarmupSteps: Int? = nil
     /// A step whose loss or gradient is not finite is not applied; after this many such steps
     /// in a row training stops with an error naming the step and the first non-finite tensor.
     public var maxNonFiniteSteps = 10
@@ -59,6 +66,16 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         return perEpoch * (epochs ?? 10)
     }
 
+    /// beta for training step `step` (1-based: the first step is 1): `min(1, step / N)` with N =
+    /// ``klWarmupSteps``, and 1 without a warm-up.
+    ///
+    /// - Parameter step: the step about to run, counting from 1.
+    /// - Returns: the weight of the KL part of the log weights in that step's loss.
+    public func klWeight(step: Int) -> Double {
+        guard let n = klWarmupSteps, n > 0 else { return 1 }
+        return min(1, Double(max(step, 0)) / Double(n))
+    }
+
     /// Options as strings, for the checkpoint's training state.
     var asStrings: [String: String] {
         var o = ["bound": bound.rawValue, "particles": "\(particles)", "batch_size": "\(batchSize)",
@@ -69,6 +86,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let steps { o["steps"] = "\(steps)" }
         if let epochs { o["epochs"] = "\(epochs)" }
         if let patience { o["patience"] = "\(patience)" }
+        if let klWarmupSteps { o["kl_warmup_steps"] = "\(klWarmupSteps)" }
         o["max_nonfinite_steps"] = "\(maxNonFiniteSteps)"
         return o
     }
