@@ -226,6 +226,8 @@ struct CLITests {
             try Self.expectError(commands[name]! + ["--particles", "x"],
                                  "error: The value 'x' is invalid for '--particles <particles>'" + see(name), status: 64)
         }
+        try Self.expectError(commands["train"]! + ["--kl-warmup", "0"], "error: --kl-warmup must be positive, got 0"
+                             + see("train"), status: 64)
         try Self.expectError(commands["sample"]! + ["--particles", "100001"],
                              "error: --particles must be at most 100000, got 100001" + see("sample"), status: 64)
         for name in ["evaluate", "diagnose", "log-weights", "sample", "gradcheck", "params"] {
