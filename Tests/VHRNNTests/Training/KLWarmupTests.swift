@@ -25,6 +25,11 @@ struct KLWarmupTests {
         })
     }
 
+    private static func tinyDataset() -> SequenceDataset {
+        SequenceDataset(name: "tiny", kind: .real, train: split(sequences: 4, length: 6),
+                        valid: split(sequences: 2, length: 6, seed: 6), test: split(sequences: 2, length: 6, seed: 7))
+    }
+
     @Test("beta rises linearly over the warm-up, then stays 1")
     func schedule() {
         var options = TrainingOptions()
@@ -97,9 +102,7 @@ struct KLWarmupTests {
     /// The trainer's step s uses beta = s / N: its loss is the surrogate's at that beta, and a
     /// one-step warm-up is no warm-up at all.
     @Test func trainerStepUsesTheScheduledWeight() throws {
-        let data = SequenceDataset(name: "tiny", kind: .real, train: Self.split(sequences: 4, length: 6),
-                                   valid: Self.split(sequences: 2, length: 6, seed: 6),
-                                   test: Self.split(sequences: 2, length: 6, seed: 7))
+        let data = Self.tinyDataset()
         var options = TrainingOptions()
         options.steps = 3
         options.workers = 1
@@ -125,9 +128,7 @@ struct KLWarmupTests {
     }
 
     @Test func warmupIsRecordedAndValidated() throws {
-        let data = SequenceDataset(name: "tiny", kind: .real, train: Self.split(sequences: 4, length: 6),
-                                   valid: Self.split(sequences: 2, length: 6, seed: 6),
-                                   test: Self.split(sequences: 2, length: 6, seed: 7))
+        let data = Self.tinyDataset()
         var options = TrainingOptions()
         options.klWarmupSteps = 0
         #expect(throws: TrainingError.self) {
