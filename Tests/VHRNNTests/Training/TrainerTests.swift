@@ -57,6 +57,53 @@ struct TrainerTests {
         #expect(try train() == train())
     }
 
+    /// `--clip-norm`: a step whose gradient norm exceeds the clip is applied with the gradient
+    /// scaled to exactly the clip norm, a step below it unchanged; `lastGradientNorm` is the
+    /// norm before clipping, and `metrics.jsonl` reports each interval's mean and maximum norm
+    /// and how many steps were clipped.
+    @Test func clippingScalesTheGradientToTheClipNormAndIsReported() throws {
+        let data = smallDataset()
+        var options = TrainingOptions()
+        options.steps = 8
+        options.validateEvery = 4
+        options.workers = 1
+        let probe = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test")
+        try probe.trainStep(indices: [0, 1, 2, 3])
+        let unclipped = try #require(probe.lastGradientNorm)
+        #expect(abs(probe.model.parameters.gradientNorm() - unclipped) <= 1e-9 * unclipped)
+
+        options.clipNorm = unclipped / 4
+        let clipped = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test")
+        try clipped.trainStep(indices: [0, 1, 2, 3])
+        #expect(clipped.lastGradientNorm == unclipped, "the norm is reported before clipping")
+        let applied = clipped.model.parameters.gradientNorm()
+        #expect(abs(applied - unclipped / 4) <= 1e-4 * unclipped, "applied \(applied), clip \(unclipped / 4)")
+        #expect(clipped.model.parameters.parameterValues != probe.model.parameters.parameterValues)
+
+        options.clipNorm = unclipped * 4
+        let loose = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test")
+        try loose.trainStep(indices: [0, 1, 2, 3])
+        #expect(loose.model.parameters.parameterValues == probe.model.parameters.parameterValues)
+
+        // The metrics of a run where every step is clipped, and of one where none is.
+        for (clip, everyStepClipped) in [(1e-6, true), (nil, false)] as [(Double?, Bool)] {
+            options.clipNorm = clip
+            let dir = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            _ = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test",
+                            outputDirectory: dir).run()
+            let lines = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 2)
+            for line in lines {
+                let record = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let mean = try #require(record["grad_norm_mean"] as? Double)
+                let maximum = try #require(record["grad_norm_max"] as? Double)
+                #expect(mean > 0 && mean <= maximum, "\(line)")
+                #expect(record["clipped_steps"] as? Int == (everyStepClipped ? 4 : 0), "\(line)")
+            }
+        }
+    }
+
     /// Stop a run midway (as Ctrl-C does), resume it from its `last` checkpoint, and compare
     /// with an uninterrupted run: parameters, Adam moments and step must be bit-identical.
     @Test func resumeEqualsUninterruptedRun() throws {

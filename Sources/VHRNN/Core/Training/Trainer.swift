@@ -82,6 +82,14 @@ public final class Trainer<S: KernelScalar> {
     /// What was not finite in the last skipped step, e.g. `"the loss (nan)"` or `"the gradient of
     /// emission.layer1.bias"`; nil when the last step was applied.
     public private(set) var lastNonFinite: String?
+    /// The global gradient norm of the last applied ``trainStep(indices:)``, before clipping
+    /// (nil before the first applied step). `metrics.jsonl` summarises it per validation
+    /// interval, which is what a ``TrainingOptions/clipNorm`` is chosen from.
+    public private(set) var lastGradientNorm: Double?
+    /// Gradient norms of the applied steps since the last metrics line: sum, maximum, count,
+    /// and how many were clipped. Not part of the resumable state: after a resume the first
+    /// line covers the steps since the resume.
+    private var intervalNorms = (sum: 0.0, max: 0.0, count: 0, clipped: 0)
     /// The parameter values at the best validation of this process (model selection).
     private var bestParameters: [S]?
     private let workers: [TrainingWorker<S>]
@@ -338,7 +346,14 @@ public final class Trainer<S: KernelScalar> {
         }
         lastStepSkipped = false
         lastNonFinite = nil
-        if let clip = options.clipNorm, norm > clip { store.scaleGradients(by: clip / norm) }
+        lastGradientNorm = norm
+        intervalNorms.sum += norm
+        intervalNorms.max = Swift.max(intervalNorms.max, norm)
+        intervalNorms.count += 1
+        if let clip = options.clipNorm, norm > clip {
+            store.scaleGradients(by: clip / norm)
+            intervalNorms.clipped += 1
+        }
         store.adamStep(learningRate: options.learningRate)
         return loss
     }
@@ -378,9 +393,16 @@ public final class Trainer<S: KernelScalar> {
         guard let outputDirectory else { return }
         let path = (outputDirectory as NSString).appendingPathComponent("metrics.jsonl")
         func number(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "null" } ?? "null" }
+        // Gradient norms before clipping over the applied steps of this interval (mean, max)
+        // and how many of them the clip norm scaled down.
+        let norms = intervalNorms
+        intervalNorms = (0, 0, 0, 0)
+        let meanNorm: Double? = norms.count > 0 ? norms.sum / Double(norms.count) : nil
         let line = "{\"step\":\(step),\"epoch\":\(step / stepsPerEpoch),\"loss\":\(number(loss)),"
             + "\"valid_fivo\":\(number(validation)),\"best_valid_fivo\":\(number(bestValidation)),"
-            + "\"skipped_steps\":\(skippedSteps),\"seconds\":\(number(seconds))}\n"
+            + "\"skipped_steps\":\(skippedSteps),\"grad_norm_mean\":\(number(meanNorm)),"
+            + "\"grad_norm_max\":\(number(norms.count > 0 ? norms.max : nil)),\"clipped_steps\":\(norms.clipped),"
+            + "\"seconds\":\(number(seconds))}\n"
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
