@@ -149,7 +149,10 @@ struct ForecastCommand: VHRNNSubcommand, ParticleFlagWording {
             truth = Array(frames[(T * D)..<(min(length, T + horizon) * D)])
             let name = dataSource.description.split(separator: "/").last.map(String.init) ?? dataSource.description
             source = "\(name) \(split.rawValue) sequence \(sequence)"
-            if case .stock = dataSource { dimensionNames = StockLoader.featureNames.map { "log ratio " + $0 } }
+            switch dataSource {
+            case .stock, .stockRepaired: dimensionNames = StockLoader.featureNames.map { "log ratio " + $0 }
+            default: break
+            }
         }
         let T = history.count / D
 

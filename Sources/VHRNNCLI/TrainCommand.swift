@@ -25,7 +25,7 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Data: synthetic[:SETTING] | pianoroll:PATH | stock:PATH | ht-sensor:DIR | csv:PATH | synthetic-dir:DIR.")
+    @Option(help: "Data: synthetic[:SETTING] | pianoroll:PATH | stock:PATH | stock-repaired:PATH | ht-sensor:DIR | csv:PATH | synthetic-dir:DIR.")
     var data: String?
 
     @OptionGroup var boundOption: BoundOption<Self>

@@ -9,6 +9,8 @@ import Foundation
 ///     pianoroll-chunks:N:PATH   the same, every song cut into consecutive chunks of at most N
 ///                           steps (the FIVO reference's "trunc_" datasets, N = 100)
 ///     stock:PATH            sp500_2008_ohlcv.csv
+///     stock-repaired:PATH   the same with its bad ticks set to the row's close
+///                           (StockLoader.badTicks)
 ///     ht-sensor:DIR         the UCI HT Sensor files (HT_Sensor_dataset.dat + metadata)
 ///     csv:PATH              your own series: a long CSV table or a folder of CSVs
 ///     synthetic-dir:DIR     synthetic data written by `vhrnn generate-synthetic`
@@ -25,6 +27,10 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case pianoRollChunks(String, maxLength: Int)
     /// `stock:PATH`: the S&P 500 2008 daily OHLCV file (``StockLoader``).
     case stock(String)
+    /// `stock-repaired:PATH`: the same file with every bad tick (an open, high or low more
+    /// than a factor 5 from the row's and the previous row's close; ``StockLoader/badTicks(path:)``)
+    /// set to the row's close.
+    case stockRepaired(String)
     /// `ht-sensor:DIR`: the UCI HT Sensor files (``HTSensorLoader``).
     case htSensor(String)
     /// `csv:PATH`: a long CSV table or a directory of CSV files (``CSVSequenceLoader``).
@@ -70,11 +76,12 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
             }
             self = .pianoRollChunks(rest[1], maxLength: n)
         case "stock": self = .stock(try path())
+        case "stock-repaired": self = .stockRepaired(try path())
         case "ht-sensor": self = .htSensor(try path())
         case "csv": self = .csv(try path())
         default:
             throw DataSourceError(message: "unknown data source '\(text)'; expected synthetic[:SETTING[:FAMILY]], "
-                + "synthetic-dir:DIR, pianoroll:PATH, pianoroll-chunks:N:PATH, stock:PATH, ht-sensor:DIR or csv:PATH")
+                + "synthetic-dir:DIR, pianoroll:PATH, pianoroll-chunks:N:PATH, stock:PATH, stock-repaired:PATH, ht-sensor:DIR or csv:PATH")
         }
     }
 
@@ -87,6 +94,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .pianoRoll(let p): return "pianoroll:\(p)"
         case .pianoRollChunks(let p, let n): return "pianoroll-chunks:\(n):\(p)"
         case .stock(let p): return "stock:\(p)"
+        case .stockRepaired(let p): return "stock-repaired:\(p)"
         case .htSensor(let p): return "ht-sensor:\(p)"
         case .csv(let p): return "csv:\(p)"
         }
@@ -106,6 +114,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .pianoRoll(let path): return try PianoRollLoader.load(path: path)
         case .pianoRollChunks(let path, let n): return try PianoRollLoader.load(path: path).chunked(maxLength: n)
         case .stock(let path): return try StockLoader.load(path: path, seed: seed)
+        case .stockRepaired(let path): return try StockLoader.load(path: path, seed: seed, repairBadTicks: true)
         case .htSensor(let dir): return try HTSensorLoader.load(directory: dir)
         case .csv(let path): return try CSVSequenceLoader.load(path: path)
         }

@@ -27,6 +27,13 @@ import Musl
 ///   no such rows: checked when the loader was written.)
 /// - **Checks**: header exactly as above; each ticker's rows contiguous, 254 of them, dates
 ///   strictly increasing and the same dates as the first ticker.
+/// - **Bad ticks** (``badTicks(path:)``, repaired only when asked): an open, high or low more
+///   than a factor ``badTickFactor`` away from both that row's close and the previous row's
+///   close. The shared file has 12, all WBA (open = low ≈ 2 while WBA closes near 34 on six
+///   days); each becomes a ±2.7 log ratio, about 70 training standard deviations, on the day
+///   and the day after. ``load(path:seed:repairBadTicks:)`` with `repairBadTicks` sets such a
+///   field to the row's close (the `stock-repaired:PATH` data source); the default keeps the
+///   file as published, which is what the paper's Fig. 5c runs and ours before this option used.
 public enum StockLoader {
     /// The file's header columns, exactly and in order.
     public static let expectedHeader = ["ticker", "date", "open", "high", "low", "close", "adj_close", "volume"]
@@ -41,6 +48,25 @@ public enum StockLoader {
     public static let firstHalfStartRow = 0, secondHalfStartRow = 125
     /// Column names of the five features, in order.
     public static let featureNames = ["open", "high", "low", "close", "volume"]
+    /// How far (as a price ratio) an open, high or low must be from both its row's close and
+    /// the previous row's close to count as a bad tick. In the shared file 5 flags every one of
+    /// WBA's recording errors (factors 13–17) and no genuine move of 2008 (the farthest is UAL's
+    /// intraday crash on 2008-09-08, low 3 against close 10.92, a factor 3.6).
+    public static let badTickFactor = 5.0
+
+    /// An open, high or low the loader takes for a recording error (see ``badTickFactor``).
+    public struct BadTick: Equatable, Sendable, CustomStringConvertible {
+        public var ticker: String
+        public var date: String
+        /// The file's line of the row.
+        public var line: Int
+        /// `open`, `high` or `low`.
+        public var field: String
+        public var value: Double
+        /// The same row's close, which a repair puts in its place.
+        public var close: Double
+        public var description: String { "\(ticker) \(date) (line \(line)): \(field) \(value), close \(close)" }
+    }
 
     struct Ticker {
         var name: String
@@ -56,13 +82,20 @@ public enum StockLoader {
     /// - Parameters:
     ///   - path: `sp500_2008_ohlcv.csv` or a file of the same format.
     ///   - seed: the ticker shuffle's seed.
+    ///   - repairBadTicks: set every ``badTicks(path:)`` field to its row's close before the
+    ///     log ratios are taken (and so before the normalisation is fitted).
     /// - Returns: 345 / 50 / 50 sequences of 125 five-dimensional frames, z-normalised with the
     ///   training statistics, kind `.real`.
     /// - Throws: ``DataFileError`` naming the line (and ticker and date): a wrong header, a
     ///   malformed or non-positive value, non-contiguous or misdated rows, or fewer than 445
     ///   tickers.
-    public static func load(path: String, seed: UInt64 = 0) throws -> SequenceDataset {
-        let tickers = try readTickers(path: path)
+    public static func load(path: String, seed: UInt64 = 0, repairBadTicks: Bool = false) throws -> SequenceDataset {
+        var tickers = try readTickers(path: path)
+        if repairBadTicks {
+            for i in tickers.indices {
+                for (row, j) in badTickPositions(tickers[i]) { tickers[i].values[row * 5 + j] = tickers[i].values[row * 5 + 3] }
+            }
+        }
         let needed = trainCount + validCount + testCount
         guard tickers.count >= needed else {
             throw DataFileError(path: path, message: "\(tickers.count) tickers, need at least \(needed)")
@@ -77,7 +110,7 @@ public enum StockLoader {
         let test = try sequences(order[(trainCount + validCount)..<needed], startRow: secondHalfStartRow)
         let rawTrain = SequenceSplit(dataDim: 5, sequences: train)
         let norm = Normalization.fitted(on: rawTrain)
-        return SequenceDataset(name: "stock", kind: .real, train: norm.apply(to: rawTrain),
+        return SequenceDataset(name: repairBadTicks ? "stock-repaired" : "stock", kind: .real, train: norm.apply(to: rawTrain),
                                valid: norm.apply(to: SequenceSplit(dataDim: 5, sequences: valid)),
                                test: norm.apply(to: SequenceSplit(dataDim: 5, sequences: test)),
                                normalization: norm)
@@ -97,6 +130,39 @@ public enum StockLoader {
         return [.train: Array(order[0..<trainCount]),
                 .valid: Array(order[trainCount..<(trainCount + validCount)]),
                 .test: Array(order[(trainCount + validCount)..<(trainCount + validCount + testCount)])]
+    }
+
+    /// The bad ticks of the file at `path`, in file order.
+    ///
+    /// - Parameter path: the prices file.
+    /// - Returns: every open, high or low more than ``badTickFactor`` from both its row's
+    ///   close and the previous row's close.
+    /// - Throws: ``DataFileError`` for a malformed file, as ``load(path:seed:repairBadTicks:)``.
+    public static func badTicks(path: String) throws -> [BadTick] {
+        try readTickers(path: path).flatMap { t in
+            badTickPositions(t).map { row, j in
+                BadTick(ticker: t.name, date: t.dates[row], line: t.lines[row], field: featureNames[j],
+                        value: t.values[row * 5 + j], close: t.values[row * 5 + 3])
+            }
+        }
+    }
+
+    /// (row, feature) of the bad ticks of one ticker: open, high or low (features 0–2) with
+    /// a ratio beyond ``badTickFactor`` to the row's close and to the previous row's close
+    /// (the first row has only its own). Non-positive values are left to the log-ratio check.
+    static func badTickPositions(_ t: Ticker) -> [(row: Int, feature: Int)] {
+        func far(_ a: Double, _ b: Double) -> Bool {
+            a > 0 && b > 0 && Swift.max(a / b, b / a) > badTickFactor
+        }
+        var out: [(row: Int, feature: Int)] = []
+        for row in 0..<(t.values.count / 5) {
+            let close = t.values[row * 5 + 3]
+            for j in 0..<3 {
+                let v = t.values[row * 5 + j]
+                if far(v, close) && (row == 0 || far(v, t.values[(row - 1) * 5 + 3])) { out.append((row, j)) }
+            }
+        }
+        return out
     }
 
     static func readTickers(path: String) throws -> [Ticker] {

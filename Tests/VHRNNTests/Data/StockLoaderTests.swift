@@ -67,6 +67,57 @@ import Testing
         #expect(Set(a[.train]!).isDisjoint(with: a[.test]!) && Set(a[.valid]!).isDisjoint(with: a[.test]!))
     }
 
+    /// The shared file's recording errors: exactly WBA's twelve (open and low on six days),
+    /// WBA is a training ticker, and `repairBadTicks` changes WBA's training sequence only,
+    /// bringing its largest normalised value from about 70 down into the range of the others.
+    @Test func realFileBadTicksAreWBAsAndRepairTouchesOnlyThem() throws {
+        let (path, ds) = try Self.real.get()
+        let ticks = try StockLoader.badTicks(path: path)
+        #expect(ticks.count == 12, "\(ticks)")
+        #expect(ticks.allSatisfy { $0.ticker == "WBA" && ["open", "low"].contains($0.field) && $0.value < 2.5 && $0.close > 24 })
+        #expect(Set(ticks.map(\.date)) == ["2008-01-22", "2008-02-19", "2008-05-27", "2008-07-07", "2008-09-02", "2008-11-28"])
+        #expect(ticks.contains { $0.line == 110271 && $0.field == "open" && $0.value == 2.4 })
+
+        let train = try StockLoader.tickerAssignment(path: path, seed: 0)[.train]!
+        let wba = try #require(train.firstIndex(of: "WBA"))
+        let repaired = try DataSource(parsing: "stock-repaired:\(path)").load(seed: 0)
+        #expect(repaired.name == "stock-repaired")
+        let maxAbs = { (x: [Double]) in x.map(abs).max()! }
+        #expect(maxAbs(ds.train.inputs[wba]) > 60, "as published WBA carries the ~70-sd ratios")
+        // Undo the published normalisation and reapply the repaired one: every other training
+        // sequence is the same series, and so are the valid and test splits.
+        let (n0, n1) = (try #require(ds.normalization), try #require(repaired.normalization))
+        func raw(_ x: [Double], _ n: Normalization) -> [Double] { x.indices.map { x[$0] * n.std[$0 % 5] + n.mean[$0 % 5] } }
+        for i in train.indices where i != wba {
+            let (a, b) = (raw(ds.train.inputs[i], n0), raw(repaired.train.inputs[i], n1))
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-9 }, "\(train[i])")
+        }
+        #expect(raw(ds.test.inputs[0], n0).indices.allSatisfy { abs(raw(ds.test.inputs[0], n0)[$0] - raw(repaired.test.inputs[0], n1)[$0]) < 1e-9 })
+        let others = repaired.train.inputs.indices.filter { $0 != wba }.map { maxAbs(repaired.train.inputs[$0]) }.max()!
+        #expect(maxAbs(repaired.train.inputs[wba]) <= others, "repaired WBA \(maxAbs(repaired.train.inputs[wba])), others up to \(others)")
+        #expect(try DataSource(parsing: "stock-repaired:x.csv") == .stockRepaired("x.csv"))
+        #expect(DataSource.stockRepaired("x.csv").description == "stock-repaired:x.csv")
+    }
+
+    /// The rule on a made-up ticker: a low 6× below both closes is a bad tick and is repaired
+    /// to the close; a high 4× above (within the factor) and a low 6× below today's close but
+    /// near yesterday's (a genuine gap) are not.
+    @Test func badTickRuleAndRepair() throws {
+        let dir = try TemporaryDirectory("stock")
+        defer { dir.remove() }
+        var lines = Self.block("A").split(separator: "\n").map(String.init)
+        lines[10] = "A,2008-010,11,12,1.8,11,11,1010"     // low 1.8, closes 11 and 13 (row 9): bad
+        lines[20] = "A,2008-020,16,60,15,16,16,1020"      // high 60 = 3.75 x close: kept
+        lines[30] = "A,2008-030,60,60,11,60,60,1030"      // close jumps to 60; low 11 = yesterday's close: kept
+        try dir.write("a.csv", Self.header + lines.joined(separator: "\n") + "\n")
+        let ticks = try StockLoader.badTicks(path: dir.file("a.csv"))
+        #expect(ticks == [StockLoader.BadTick(ticker: "A", date: "2008-010", line: 12, field: "low", value: 1.8, close: 11)])
+        var tickers = try StockLoader.readTickers(path: dir.file("a.csv"))
+        #expect(StockLoader.badTickPositions(tickers[0]).map { [$0.row, $0.feature] } == [[10, 2]])
+        for (row, j) in StockLoader.badTickPositions(tickers[0]) { tickers[0].values[row * 5 + j] = tickers[0].values[row * 5 + 3] }
+        #expect(tickers[0].values[10 * 5 + 2] == 11 && StockLoader.badTickPositions(tickers[0]).isEmpty)
+    }
+
     static let header = "ticker,date,open,high,low,close,adj_close,volume\n"
 
     /// A well-formed ticker block of 254 rows.
