@@ -149,20 +149,17 @@ public enum ClaimVerdict {
         let behind = rows.filter { $0.outcome == .behind }.count
         pending += rows.filter { $0.outcome == .tooFew }.count
         let total = rows.filter { $0.outcome != .tooFew }.count + panelRows.count
+        let waiting = pending > 0 ? "\(pending) test\(pending == 1 ? "" : "s") not run yet or with fewer than three seeds" : nil
         let verdict: String
         if total == 0 {
-            verdict = "**Not run yet.**"
-        } else if ahead == total {
-            verdict = "**Reproduced**"
-        } else if ahead > 0 && behind == 0 {
-            verdict = "**Partly reproduced**"
+            verdict = "**Not run yet**" + (waiting.map { ": " + $0 } ?? "")
         } else {
-            verdict = "**Not reproduced**"
+            let outcome = ahead == total ? "**Reproduced**"
+                : ahead > 0 && behind == 0 ? "**Partly reproduced**" : "**Not reproduced**"
+            verdict = outcome + " — the claimed ordering holds clearly in \(ahead) of \(total) tests, "
+                + "is reversed clearly in \(behind), and is unclear in \(total - ahead - behind)" + (waiting.map { "; " + $0 } ?? "")
         }
-        lines += ["", verdict + (total == 0 ? "" : " — the claimed ordering holds clearly in \(ahead) of \(total) tests, "
-            + "is reversed clearly in \(behind), and is unclear in \(total - ahead - behind)")
-            + (pending > 0 ? "; \(pending) test\(pending == 1 ? "" : "s") not run yet or with fewer than three seeds."
-               : (total == 0 ? "" : "."))]
+        lines += ["", verdict + "."]
         if !rows.isEmpty {
             lines += ["", "| spec | evaluation | claimed better | median (n) | than | median (n) | seed pairs above | p | outcome |",
                       "|---|---|---|---|---|---|---|---|---|"]

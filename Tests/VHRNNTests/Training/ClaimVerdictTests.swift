@@ -50,11 +50,11 @@ struct ClaimVerdictTests {
                 + vrnn.enumerated().map { Self.result(model: "vrnn2", seed: UInt64($0.offset + 1), fivo: $0.element) }
             return ClaimVerdict.markdown(claim, specs: ["tiny": spec], results: ["tiny": results], panels: [:])
         }
-        #expect(verdict([-1, -2, -3], [-4, -5, -6]).contains("**Reproduced**"))
+        #expect(verdict([-1, -2, -3], [-4, -5, -6]).contains("**Reproduced** — the claimed ordering holds clearly in 1 of 1 tests, is reversed clearly in 0, and is unclear in 0.\n"))
         #expect(verdict([-4, -5, -6], [-1, -2, -3]).contains("**Not reproduced**"))
         #expect(verdict([-1, -5, -3], [-4, -2, -6]).contains("**Not reproduced**"))
-        #expect(verdict([], []).contains("**Not run yet.**"))
-        #expect(verdict([-1, -2], [-4, -5, -6]).contains("**Not run yet.**"))
+        #expect(verdict([], []).contains("**Not run yet**: 1 test not run yet or with fewer than three seeds."))
+        #expect(verdict([-1, -2], [-4, -5, -6]).contains("**Not run yet**: 1 test not run yet"))
         let untestable = ClaimSet.Claim(id: "u", claim: "x", source: "y", untestable: "no file")
         #expect(ClaimVerdict.markdown(untestable, specs: [:], results: [:], panels: [:]).contains("**Not testable here**: no file"))
     }
