@@ -56,15 +56,19 @@ public enum StockLoader {
 
     /// An open, high or low the loader takes for a recording error (see ``badTickFactor``).
     public struct BadTick: Equatable, Sendable, CustomStringConvertible {
+        /// The ticker's name, e.g. `WBA`.
         public var ticker: String
+        /// The row's date as the file spells it.
         public var date: String
         /// The file's line of the row.
         public var line: Int
         /// `open`, `high` or `low`.
         public var field: String
+        /// The recorded price.
         public var value: Double
         /// The same row's close, which a repair puts in its place.
         public var close: Double
+        /// `WBA 2008-02-19 (line 110271): open 2.4, close 35.419998`.
         public var description: String { "\(ticker) \(date) (line \(line)): \(field) \(value), close \(close)" }
     }
 
@@ -121,9 +125,9 @@ public enum StockLoader {
     ///
     /// - Parameters:
     ///   - path: the prices file.
-    ///   - seed: the ticker shuffle's seed, as given to ``load(path:seed:)``.
+    ///   - seed: the ticker shuffle's seed, as given to ``load(path:seed:repairBadTicks:)``.
     /// - Returns: the ticker names of each split; the left-over tickers are in none.
-    /// - Throws: ``DataFileError`` for a malformed file, as ``load(path:seed:)``.
+    /// - Throws: ``DataFileError`` for a malformed file, as ``load(path:seed:repairBadTicks:)``.
     public static func tickerAssignment(path: String, seed: UInt64 = 0) throws -> [SplitName: [String]] {
         let names = try readTickers(path: path).map(\.name).sorted()
         let order = SeededShuffle.shuffled(names, seed: seed)
