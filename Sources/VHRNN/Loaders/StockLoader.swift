@@ -95,11 +95,7 @@ public enum StockLoader {
     ///   tickers.
     public static func load(path: String, seed: UInt64 = 0, repairBadTicks: Bool = false) throws -> SequenceDataset {
         var tickers = try readTickers(path: path)
-        if repairBadTicks {
-            for i in tickers.indices {
-                for (row, j) in badTickPositions(tickers[i]) { tickers[i].values[row * 5 + j] = tickers[i].values[row * 5 + 3] }
-            }
-        }
+        if repairBadTicks { for i in tickers.indices { Self.repairBadTicks(&tickers[i]) } }
         let needed = trainCount + validCount + testCount
         guard tickers.count >= needed else {
             throw DataFileError(path: path, message: "\(tickers.count) tickers, need at least \(needed)")
@@ -167,6 +163,11 @@ public enum StockLoader {
             }
         }
         return out
+    }
+
+    /// Sets each of the ticker's bad ticks (``badTickPositions(_:)``) to its row's close.
+    static func repairBadTicks(_ t: inout Ticker) {
+        for (row, j) in badTickPositions(t) { t.values[row * 5 + j] = t.values[row * 5 + 3] }
     }
 
     static func readTickers(path: String) throws -> [Ticker] {

@@ -114,7 +114,7 @@ import Testing
         #expect(ticks == [StockLoader.BadTick(ticker: "A", date: "2008-010", line: 12, field: "low", value: 1.8, close: 11)])
         var tickers = try StockLoader.readTickers(path: dir.file("a.csv"))
         #expect(StockLoader.badTickPositions(tickers[0]).map { [$0.row, $0.feature] } == [[10, 2]])
-        for (row, j) in StockLoader.badTickPositions(tickers[0]) { tickers[0].values[row * 5 + j] = tickers[0].values[row * 5 + 3] }
+        StockLoader.repairBadTicks(&tickers[0])
         #expect(tickers[0].values[10 * 5 + 2] == 11 && StockLoader.badTickPositions(tickers[0]).isEmpty)
     }
 
