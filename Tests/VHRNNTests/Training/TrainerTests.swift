@@ -99,6 +99,13 @@ struct TrainerTests {
                 let mean = try #require(record["grad_norm_mean"] as? Double)
                 let maximum = try #require(record["grad_norm_max"] as? Double)
                 #expect(mean > 0 && mean <= maximum, "\(line)")
+                // The maximum's step names its largest tensor: a real one, holding at least its
+                // share of the norm (a norm over n tensors has one of at least norm / sqrt(n)).
+                let tensors = probe.model.parameters.layout.tensors
+                let name = try #require(record["grad_norm_max_tensor"] as? String)
+                let part = try #require(record["grad_norm_max_tensor_norm"] as? Double)
+                #expect(tensors.contains { $0.name == name }, "\(name)")
+                #expect(part <= maximum * (1 + 1e-6) && part >= maximum / Double(tensors.count).squareRoot() * (1 - 1e-6), "\(line)")
                 #expect(record["clipped_steps"] as? Int == (everyStepClipped ? 4 : 0), "\(line)")
             }
         }

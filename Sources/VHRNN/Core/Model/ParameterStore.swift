@@ -81,6 +81,13 @@ public final class ParameterStore<Scalar: KernelScalar> {
 
     func scaleGradients(by factor: Double) { Scalar.scale(gradients, count: count, alpha: Scalar(factor)) }
 
+    /// The tensor whose gradient has the largest norm, and that norm: where a large step comes
+    /// from. One squared-norm kernel call per tensor; nil for an empty layout.
+    func largestGradientTensor() -> (name: String, norm: Double)? {
+        layout.tensors.map { ($0.name, Scalar.sumSquares(UnsafePointer(gradients + $0.offset), count: $0.count).squareRoot()) }
+            .max { $0.1 < $1.1 }
+    }
+
     /// The name of the first tensor of the layout holding a non-finite value in `arena` (the
     /// values, gradients or a moment), or nil: one squared-norm kernel call per tensor, summed
     /// in double, so finite exactly when every element is.

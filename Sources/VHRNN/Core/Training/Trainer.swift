@@ -87,9 +87,14 @@ public final class Trainer<S: KernelScalar> {
     /// interval, which is what a ``TrainingOptions/clipNorm`` is chosen from.
     public private(set) var lastGradientNorm: Double?
     /// Gradient norms of the applied steps since the last metrics line: sum, maximum, count,
-    /// and how many were clipped. Not part of the resumable state: after a resume the first
-    /// line covers the steps since the resume.
-    private var intervalNorms = (sum: 0.0, max: 0.0, count: 0, clipped: 0)
+    /// how many were clipped, and the tensor with the largest gradient in the maximum's step
+    /// (with its norm). Not part of the resumable state: after a resume the first line covers
+    /// the steps since the resume.
+    private var intervalNorms = IntervalNorms()
+    private struct IntervalNorms {
+        var sum = 0.0, max = 0.0, count = 0, clipped = 0
+        var maxTensor: (name: String, norm: Double)?
+    }
     /// The parameter values at the best validation of this process (model selection).
     private var bestParameters: [S]?
     private let workers: [TrainingWorker<S>]
@@ -348,7 +353,12 @@ public final class Trainer<S: KernelScalar> {
         lastNonFinite = nil
         lastGradientNorm = norm
         intervalNorms.sum += norm
-        intervalNorms.max = Swift.max(intervalNorms.max, norm)
+        if norm > intervalNorms.max {
+            // Only when the interval's maximum rises (a few times per interval): which tensor a
+            // spike hits is what tells its source.
+            intervalNorms.max = norm
+            intervalNorms.maxTensor = store.largestGradientTensor()
+        }
         intervalNorms.count += 1
         if let clip = options.clipNorm, norm > clip {
             store.scaleGradients(by: clip / norm)
@@ -396,12 +406,14 @@ public final class Trainer<S: KernelScalar> {
         // Gradient norms before clipping over the applied steps of this interval (mean, max)
         // and how many of them the clip norm scaled down.
         let norms = intervalNorms
-        intervalNorms = (0, 0, 0, 0)
+        intervalNorms = IntervalNorms()
         let meanNorm: Double? = norms.count > 0 ? norms.sum / Double(norms.count) : nil
         let line = "{\"step\":\(step),\"epoch\":\(step / stepsPerEpoch),\"loss\":\(number(loss)),"
             + "\"valid_fivo\":\(number(validation)),\"best_valid_fivo\":\(number(bestValidation)),"
             + "\"skipped_steps\":\(skippedSteps),\"grad_norm_mean\":\(number(meanNorm)),"
-            + "\"grad_norm_max\":\(number(norms.count > 0 ? norms.max : nil)),\"clipped_steps\":\(norms.clipped),"
+            + "\"grad_norm_max\":\(number(norms.count > 0 ? norms.max : nil)),"
+            + "\"grad_norm_max_tensor\":\(norms.maxTensor.map { "\"\($0.name)\"" } ?? "null"),"
+            + "\"grad_norm_max_tensor_norm\":\(number(norms.maxTensor?.norm)),\"clipped_steps\":\(norms.clipped),"
             + "\"seconds\":\(number(seconds))}\n"
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
