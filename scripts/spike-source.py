@@ -10,14 +10,17 @@ training sequences and time steps, and what a second model makes of the same fra
 3. Runs `vhrnn diagnose --split train --particles 4` on every training sequence with each
    model's last/ checkpoint and lists the time steps with the lowest log weight under the
    first model, with both models' log weight, KL, predicted log-variance (mean over
-   dimensions) and L2 error there.
+   dimensions) and L2 error there; and `vhrnn log-weights --split train --particles 4` of each
+   model (which term costs the lowest particles most, the smallest emission sigma there and
+   the frame's error in those sigmas).
 
     scripts/spike-source.py --data stock:../shared/data/sp500_2008_ohlcv.csv --seed 1 --steps 400 \\
         --lr 1e-3 --model "vhrnn --latent 8" --other "vrnn --latent 16" \\
         > experiments/results/spike-source/fig5c-vhrnn8-vrnn16-s1.json
 
 Prints one JSON object: {"command", "spike": {step, loss, grad_norm, tensor, tensor_norm},
-"frames": [{sequence, step, model: {log_alpha, kl, log_variance, l2}, other: {...}}]}.
+"frames": [{sequence, step, model: {log_alpha, kl, log_variance, l2}, other: {...}}],
+"log_weights": {model: <log-weights --json>, other: ...}}.
 Needs the release build (make build) or VHRNN=path/to/vhrnn. Takes about three minutes for
 the stock data (345 training sequences).
 """
@@ -84,11 +87,17 @@ def main():
             diag = os.path.join(work, name + "-diagnose")
             os.makedirs(diag)
             seen[name] = frames(binary, os.path.join(out, "last"), args.sequences, diag)
+            anatomy = subprocess.run([binary, "log-weights", "--checkpoint", os.path.join(out, "last"), "--split", "train",
+                                      "--particles", "4", "--worst", str(args.top), "--json"],
+                                     check=True, capture_output=True, text=True).stdout
+            seen[name + "_log_weights"] = json.loads(anatomy)
+            seen[name + "_log_weights"].pop("checkpoint", None)  # a temporary directory
         ranked = sorted(seen["model"], key=lambda k: seen["model"][k]["log_alpha"])[:args.top]
         result = {"command": shlex.join(["scripts/spike-source.py", *sys.argv[1:]]), "spike": spike,
                   "model": args.model, "other": args.other,
                   "frames": [{"sequence": s, "step": t, "model": seen["model"][(s, t)], "other": seen["other"][(s, t)]}
-                             for s, t in ranked]}
+                             for s, t in ranked],
+                  "log_weights": {"model": seen["model_log_weights"], "other": seen["other_log_weights"]}}
         json.dump(result, sys.stdout, indent=1)
         print()
 
