@@ -21,7 +21,7 @@ training sequences and time steps, and what a second model makes of the same fra
 Prints one JSON object: {"command", "spike": {step, loss, grad_norm, tensor, tensor_norm},
 "frames": [{sequence, step, model: {log_alpha, kl, log_variance, l2}, other: {...}}],
 "log_weights": {model: <log-weights --json>, other: ...}}.
-Needs the release build (make build) or VHRNN=path/to/vhrnn. Takes about three minutes for
+Needs the release build (make build) or VHRNN=path/to/vhrnn. Takes three to five minutes for
 the stock data (345 training sequences).
 """
 import argparse
