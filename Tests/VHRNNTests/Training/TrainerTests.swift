@@ -71,6 +71,15 @@ struct TrainerTests {
         try probe.trainStep(indices: [0, 1, 2, 3])
         let unclipped = try #require(probe.lastGradientNorm)
         #expect(abs(probe.model.parameters.gradientNorm() - unclipped) <= 1e-9 * unclipped)
+        // The tensor metrics.jsonl names for a large step: the largest per-tensor norm, summed here
+        // element by element.
+        let store = probe.model.parameters
+        let perTensor = store.layout.tensors.map { t in
+            (t.name, (0..<t.count).reduce(0.0) { $0 + Double(store.gradients[t.offset + $1]) * Double(store.gradients[t.offset + $1]) }.squareRoot())
+        }
+        let expected = try #require(perTensor.max { $0.1 < $1.1 })
+        let found = try #require(store.largestGradientTensor())
+        #expect(found.name == expected.0 && abs(found.norm - expected.1) <= 1e-6 * expected.1, "\(found) vs \(expected)")
 
         options.clipNorm = unclipped / 4
         let clipped = try Trainer(model: try smallModel(), dataset: data, options: options, dataSource: "test")
