@@ -75,7 +75,8 @@ struct TrainerTests {
         // element by element.
         let store = probe.model.parameters
         let perTensor = store.layout.tensors.map { t in
-            (t.name, (0..<t.count).reduce(0.0) { $0 + Double(store.gradients[t.offset + $1]) * Double(store.gradients[t.offset + $1]) }.squareRoot())
+            let g = (0..<t.count).map { Double(store.gradients[t.offset + $0]) }
+            return (t.name, g.reduce(0) { $0 + $1 * $1 }.squareRoot())
         }
         let expected = try #require(perTensor.max { $0.1 < $1.1 })
         let found = try #require(store.largestGradientTensor())
