@@ -49,6 +49,7 @@ struct ExperimentRunCommand: VHRNNSubcommand {
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines reach a log file as they happen
         let spec = try ExperimentSpec.load(path: self.spec)
         let runner = ExperimentRunner(spec: spec, workDirectory: work, resultsDirectory: results)
+        _ = try runner.results()  // a results file of an older version of the spec is not skipped as finished
         let pending = runner.pending.filter { (model == nil || $0.model.id == model) && (seed == nil || $0.seed == seed) }
         if let model, !spec.models.contains(where: { $0.id == model }) {
             throw CLIError("\(self.spec): no model '\(model)' (models: \(spec.models.map(\.id).joined(separator: ", ")))")

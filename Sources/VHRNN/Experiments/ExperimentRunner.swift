@@ -60,6 +60,9 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
     public var paperCount: Int
     /// The training data source.
     public var data: String
+    /// The spec's training protocol as this run used it (nil in files written before it was
+    /// recorded).
+    public var training: ExperimentSpec.TrainingProtocol?
     /// Steps trained (the trainer's final step).
     public var steps: Int
     /// The step of the best validation, whose model was evaluated.
@@ -209,7 +212,7 @@ public struct ExperimentRunner {
         }
         let result = ExperimentRunResult(
             spec: spec.name, model: entry.id, seed: seed, configuration: config, trainable: model.parameterCount,
-            paperCount: model.paperParameterCount, data: spec.data, steps: summary.finalStep, bestStep: trainer.bestStep,
+            paperCount: model.paperParameterCount, data: spec.data, training: spec.training, steps: summary.finalStep, bestStep: trainer.bestStep,
             bestValidation: summary.bestValidation, stoppedEarly: summary.stoppedEarly, trainSeconds: elapsed,
             resumed: resumed, threads: KernelRuntime.threadCount, floatPath: KernelRuntime.floatPath,
             evaluations: evaluations,
@@ -254,12 +257,23 @@ public struct ExperimentRunner {
         try encoder.encode(result).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// Every results file of this spec that exists.
+    /// Every results file of this spec that exists, each checked against the spec
+    /// (``ExperimentRunResult/disagreements(with:)``): a file written by a run of another version
+    /// of the spec — a changed learning rate, model size or evaluation — is refused rather than
+    /// reported under this spec's description, or skipped as finished.
     ///
     /// - Returns: the results, in file-name order.
-    /// - Throws: ``DataFileError`` naming a file that is not a results file.
+    /// - Throws: ``DataFileError`` naming a file that is not a results file, or one that
+    ///   disagrees with the spec, with the first field in which it does.
     public func results() throws -> [ExperimentRunResult] {
-        try Self.results(in: (resultsDirectory as NSString).appendingPathComponent(spec.name))
+        try Self.resultFiles(in: (resultsDirectory as NSString).appendingPathComponent(spec.name)).map { path, result in
+            if let d = result.disagreements(with: spec).first {
+                throw DataFileError(path: path, location: d.field,
+                                    message: "\(d.recorded) in this results file, \(d.expected) in spec '\(spec.name)': "
+                                        + "the spec changed after this run; move the file aside to rerun it, or restore the spec")
+            }
+            return result
+        }
     }
 
     /// Every `*.json` results file in `directory`, in file-name order (empty if the directory
@@ -267,6 +281,11 @@ public struct ExperimentRunner {
     ///
     /// - Throws: ``DataFileError`` naming a file that is not a results file.
     public static func results(in directory: String) throws -> [ExperimentRunResult] {
+        try resultFiles(in: directory).map(\.result)
+    }
+
+    /// ``results(in:)`` with each file's path.
+    static func resultFiles(in directory: String) throws -> [(path: String, result: ExperimentRunResult)] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
         let decoder = JSONDecoder()
@@ -275,7 +294,7 @@ public struct ExperimentRunner {
         return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
             let path = (directory as NSString).appendingPathComponent(name)
             do {
-                return try decoder.decode(ExperimentRunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                return (path, try decoder.decode(ExperimentRunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
             } catch {
                 throw DataFileError(path: path, message: "not a results file: \(error)")
             }

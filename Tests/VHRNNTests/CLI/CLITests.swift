@@ -302,6 +302,11 @@ struct CLITests {
                 && report.contains("](../experiments/results/tiny/panels/sw.svg)"), "\(report)")
         try Self.fail(["experiment", "run", "missing.json"], mentioning: "missing.json", in: dir.path)
         try Self.fail(["experiment", "run", "tiny.json", "--model", "zzz"], mentioning: "zzz", in: dir.path)
+        // The spec edited after its runs: neither run nor report passes the old results off as new.
+        let spec = try String(contentsOfFile: dir.file("tiny.json"), encoding: .utf8)
+        try dir.write("tiny.json", spec.replacingOccurrences(of: #""steps": 30"#, with: #""steps": 40"#))
+        try Self.fail(["experiment", "run", "tiny.json"], mentioning: "training.steps", in: dir.path)
+        try Self.fail(["experiment", "report", "tiny.json"], mentioning: "a-s1.json: training.steps", in: dir.path)
     }
 
     @Test("kill -9 at random moments (during checkpoint writes too): best/ and last/ stay whole, --resume ends bit-identical")

@@ -82,6 +82,62 @@ struct ExperimentTests {
         #expect(resumed.bestStep == whole.bestStep)
     }
 
+    /// A spec edited after its runs: each changed field that decides what a run is (protocol,
+    /// sizes, data, evaluations, the models and seeds themselves) makes its results files
+    /// refused, naming file and field; a changed label or paper number does not.
+    @Test func resultsOfAnEditedSpecAreRefused() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment-edited")
+        defer { dir.remove() }
+        let spec = Self.tinySpec(seeds: [1])
+        let runner = ExperimentRunner(spec: spec, workDirectory: dir.file("w"), resultsDirectory: dir.file("r"))
+        let result = try #require(try runner.run(modelID: "vhrnn2", seed: 1))
+        #expect(result.training == spec.training && result.disagreements(with: spec).isEmpty)
+        #expect(try runner.results().count == 1)
+        func refused(_ edit: (inout ExperimentSpec) -> Void) throws -> String {
+            var edited = spec
+            edit(&edited)
+            let error = try #require(throws: DataFileError.self) {
+                try ExperimentRunner(spec: edited, workDirectory: dir.file("w"), resultsDirectory: dir.file("r")).results()
+            }
+            #expect(error.path.hasSuffix("vhrnn2-s1.json") && error.message.contains("spec changed"), "\(error)")
+            return error.location ?? ""
+        }
+        #expect(try refused { $0.training.learningRate = 2e-3 } == "training.learningRate")
+        #expect(try refused { $0.training.clipNorm = 100 } == "training.clipNorm")
+        #expect(try refused { $0.models[1].omegaHidden = 4 } == "models[vhrnn2].omegaHidden")
+        #expect(try refused { $0.models[1].hyperInput = .latent } == "models[vhrnn2].hyperInput")
+        #expect(try refused { $0.data = "synthetic:expanding" } == "data")
+        #expect(try refused { $0.evaluations[1].particles = 8 } == "evaluations[add]")
+        #expect(try refused { $0.evaluations.removeLast() } == "evaluations")
+        #expect(try refused { $0.models.removeLast() } == "models")
+        #expect(try refused { $0.seeds = [2] } == "seeds")
+        var relabelled = spec
+        relabelled.models[1].label = "VHRNN, renamed"
+        relabelled.models[1].paper = ["test": -1]
+        relabelled.description = "a new paragraph"
+        relabelled.evaluations[0].label = "Held-out"
+        #expect(try ExperimentRunner(spec: relabelled, workDirectory: "", resultsDirectory: dir.file("r")).results().count == 1)
+        // Files written before the protocol was recorded: the step count still tells.
+        var older = result
+        older.training = nil
+        var longer = spec
+        longer.training.steps = 30
+        #expect(older.disagreements(with: spec).isEmpty)
+        #expect(older.disagreements(with: longer).map(\.field) == ["training.steps"])
+    }
+
+    /// Every committed results file is a run of its committed spec as it stands.
+    @Test func committedResultsAgreeWithTheirSpecs() throws {
+        let results = Self.specFolder.appendingPathComponent("results").path
+        var files = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.specFolder.path)
+        where name.hasSuffix(".json") && name != "claims.json" {
+            let spec = try ExperimentSpec.load(path: Self.specFolder.appendingPathComponent(name).path)
+            files += try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: results).results().count
+        }
+        #expect(files >= 250, "the committed tables hold about 300 runs; read \(files)")
+    }
+
     @Test func badSpecsNameTheField() throws {
         let dir = try TemporaryDirectory("vhrnn-experiment-spec")
         defer { dir.remove() }
