@@ -177,7 +177,19 @@ public struct ExperimentRunner {
         var resumed = false
         var elapsed = 0.0
         if FileManager.default.fileExists(atPath: (last as NSString).appendingPathComponent(Checkpoint.modelFile)) {
-            try trainer.restore(from: try Checkpoint.load(directory: last))
+            let checkpoint = try Checkpoint.load(directory: last)
+            // A run started under another version of the spec is not continued under this one.
+            if let state = checkpoint.trainingState, let d = trainer.options.differences(from: state).first {
+                throw DataFileError(path: last, location: d.key,
+                                    message: "\(d.checkpoint) in this checkpoint, \(d.now) in spec '\(spec.name)': the spec "
+                                        + "changed after this run started; move its directory aside to start afresh, or restore the spec")
+            }
+            if checkpoint.config.model != config {
+                throw DataFileError(path: last, location: "config.json",
+                                    message: "the model differs from models[\(entry.id)] of spec '\(spec.name)': the spec "
+                                        + "changed after this run started; move its directory aside to start afresh, or restore the spec")
+            }
+            try trainer.restore(from: checkpoint)
             resumed = true
             elapsed = (try? JSONDecoder().decode([String: Double].self,
                                                  from: Data(contentsOf: URL(fileURLWithPath: elapsedPath))))?["seconds"] ?? 0

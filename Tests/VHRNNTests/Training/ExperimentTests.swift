@@ -126,6 +126,34 @@ struct ExperimentTests {
         #expect(older.disagreements(with: longer).map(\.field) == ["training.steps"])
     }
 
+    /// An interrupted run whose spec was then edited is not continued under the new protocol or
+    /// model: the error names its `last/` and the first option that differs; restoring the spec
+    /// resumes it.
+    @Test func anInterruptedRunOfAnEditedSpecIsNotContinued() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment-edited-resume")
+        defer { dir.remove() }
+        let spec = Self.tinySpec(seeds: [3])
+        var steps = 0
+        let runner = ExperimentRunner(spec: spec, workDirectory: dir.file("w"), resultsDirectory: dir.file("r"))
+        #expect(try runner.run(modelID: "vrnn2", seed: 3, shouldStop: { steps >= 13 }, progress: { steps = $0.step }) == nil)
+        func refused(_ edit: (inout ExperimentSpec) -> Void) throws -> String {
+            var edited = spec
+            edit(&edited)
+            let error = try #require(throws: DataFileError.self) {
+                try ExperimentRunner(spec: edited, workDirectory: dir.file("w"), resultsDirectory: dir.file("r"))
+                    .run(modelID: "vrnn2", seed: 3)
+            }
+            #expect(error.path.hasSuffix("vrnn2-s3/last") && error.message.contains("spec changed"), "\(error)")
+            return error.location ?? ""
+        }
+        #expect(try refused { $0.training.learningRate = 2e-3 } == "learning_rate")
+        #expect(try refused { $0.training.clipNorm = 100 } == "clip_norm")
+        #expect(try refused { $0.training.steps = 48 } == "steps")
+        #expect(try refused { $0.models[0].fcLayers = 2 } == "config.json")
+        let resumed = try #require(try runner.run(modelID: "vrnn2", seed: 3))
+        #expect(resumed.resumed && resumed.steps == 24)
+    }
+
     /// Every committed results file is a run of its committed spec as it stands.
     @Test func committedResultsAgreeWithTheirSpecs() throws {
         let results = Self.specFolder.appendingPathComponent("results").path

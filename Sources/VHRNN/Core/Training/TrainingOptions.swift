@@ -90,4 +90,24 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         o["max_nonfinite_steps"] = "\(maxNonFiniteSteps)"
         return o
     }
+
+    /// The keys of ``asStrings`` that are written only when set: absent from a checkpoint they
+    /// mean unset. The others are always written, so an absent one is from an older version.
+    static let optionalKeys: Set<String> = ["clip_norm", "steps", "epochs", "patience", "kl_warmup_steps"]
+
+    /// Where these options differ from those a checkpoint's training state was trained with, by
+    /// the checkpoint's key (`learning_rate`, `clip_norm`, …), sorted; the state's counters
+    /// (best step, stale validations, skipped steps) are not options and never differ.
+    ///
+    /// - Parameter state: a `last/` checkpoint's training state.
+    /// - Returns: (key, value in the checkpoint, value now), `unset` for an option not given.
+    func differences(from state: TrainingState) -> [(key: String, checkpoint: String, now: String)] {
+        let now = asStrings
+        let keys = Set(now.keys).union(state.options.keys.filter(Self.optionalKeys.contains))
+        return keys.sorted().compactMap { key in
+            let then = state.options[key]
+            if then == nil && !Self.optionalKeys.contains(key) { return nil }
+            return then == now[key] ? nil : (key, then ?? "unset", now[key] ?? "unset")
+        }
+    }
 }
