@@ -150,7 +150,12 @@ struct TrainCommand: VHRNNSubcommand, ParticleFlagWording {
                                   outputDirectory: outputDirectory)
         if let resume {
             let last = (resume as NSString).appendingPathComponent("last")
-            try trainer.restore(from: try Checkpoint.load(directory: last))
+            let checkpoint = try Checkpoint.load(directory: last)
+            try trainer.restore(from: checkpoint)
+            // Allowed (a longer budget, a new rate), but said: the run is no longer one protocol.
+            for d in checkpoint.trainingState.map(trainingOptions.differences(from:)) ?? [] {
+                printError("warning: resuming with \(d.key) \(d.now); \(last) was trained with \(d.checkpoint)")
+            }
             if !json { print("resuming \(last) at step \(trainer.step) of \(trainer.totalSteps)") }
         }
         if !json {

@@ -309,6 +309,21 @@ struct CLITests {
         try Self.fail(["experiment", "report", "tiny.json"], mentioning: "a-s1.json: training.steps", in: dir.path)
     }
 
+    @Test("train --resume with other options continues, and says which options changed")
+    func resumeWithOtherOptionsWarns() throws {
+        let dir = try TemporaryDirectory("vhrnn-cli-resume-options")
+        defer { dir.remove() }
+        let common = ["train", "--data", "synthetic:standard", "--validate-every", "10", "--valid-particles", "2",
+                      "--test-particles", "0", "--workers", "1", "--seed", "3", "--json"] + Self.tinyModel
+        try Self.succeed(common + ["--steps", "20", "--out", "run"], in: dir.path)
+        let same = try Self.succeed(common + ["--steps", "20", "--resume", "run"], in: dir.path)
+        #expect(!same.stderr.contains("warning"), "\(same.stderr)")
+        let other = try Self.succeed(common + ["--steps", "30", "--lr", "0.002", "--resume", "run"], in: dir.path)
+        #expect(other.stderr.contains("warning: resuming with learning_rate 0.002; run/last was trained with 0.001")
+                && other.stderr.contains("warning: resuming with steps 30; run/last was trained with 20"), "\(other.stderr)")
+        #expect(other.stdout.contains("\"steps\":30") || other.stdout.contains("\"steps\" : 30"), "\(other.stdout)")
+    }
+
     @Test("kill -9 at random moments (during checkpoint writes too): best/ and last/ stay whole, --resume ends bit-identical")
     func killNineDuringTraining() throws {
         let binary = try #require(Self.binary, Self.missingBinary)

@@ -101,7 +101,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     ///
     /// - Parameter state: a `last/` checkpoint's training state.
     /// - Returns: (key, value in the checkpoint, value now), `unset` for an option not given.
-    func differences(from state: TrainingState) -> [(key: String, checkpoint: String, now: String)] {
+    public func differences(from state: TrainingState) -> [(key: String, checkpoint: String, now: String)] {
         let now = asStrings
         let keys = Set(now.keys).union(state.options.keys.filter(Self.optionalKeys.contains))
         return keys.sorted().compactMap { key in
