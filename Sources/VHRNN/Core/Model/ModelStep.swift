@@ -85,7 +85,7 @@ extension ModelArchitecture {
         S.gaussianSampleForward(slab.at(s.proposal.z), UnsafePointer(slab.at(s.prior.mean)),
                                 UnsafePointer(slab.at(s.prior.sigma)), UnsafePointer(slab.at(s.proposal.noise)),
                                 count: rows * c.latentDim)
-        let (z, ez, u) = decodeForward(parameters: p, slab: slab, slots: s, hPrev: hIn, rows: rows)
+        let (_, ez, u) = decodeForward(parameters: p, slab: slab, slots: s, hPrev: hIn, rows: rows)
         emission.sigmaForward(slab: slab, slots: s.emission, rows: rows)  // sigma_x, read by the filter's report
         let frame = slab.at(imputation.frame), head = UnsafePointer(slab.at(s.emission.head))
         switch c.emission {
