@@ -179,15 +179,14 @@ public struct ExperimentRunner {
         if FileManager.default.fileExists(atPath: (last as NSString).appendingPathComponent(Checkpoint.modelFile)) {
             let checkpoint = try Checkpoint.load(directory: last)
             // A run started under another version of the spec is not continued under this one.
+            let remedy = "the spec changed after this run started; move its directory aside to start afresh, or restore the spec"
             if let state = checkpoint.trainingState, let d = trainer.options.differences(from: state).first {
                 throw DataFileError(path: last, location: d.key,
-                                    message: "\(d.checkpoint) in this checkpoint, \(d.now) in spec '\(spec.name)': the spec "
-                                        + "changed after this run started; move its directory aside to start afresh, or restore the spec")
+                                    message: "\(d.checkpoint) in this checkpoint, \(d.now) in spec '\(spec.name)': " + remedy)
             }
             if checkpoint.config.model != config {
                 throw DataFileError(path: last, location: "config.json",
-                                    message: "the model differs from models[\(entry.id)] of spec '\(spec.name)': the spec "
-                                        + "changed after this run started; move its directory aside to start afresh, or restore the spec")
+                                    message: "the model differs from models[\(entry.id)] of spec '\(spec.name)': " + remedy)
             }
             try trainer.restore(from: checkpoint)
             resumed = true
@@ -224,11 +223,10 @@ public struct ExperimentRunner {
         }
         let result = ExperimentRunResult(
             spec: spec.name, model: entry.id, seed: seed, configuration: config, trainable: model.parameterCount,
-            paperCount: model.paperParameterCount, data: spec.data, training: spec.training, steps: summary.finalStep, bestStep: trainer.bestStep,
-            bestValidation: summary.bestValidation, stoppedEarly: summary.stoppedEarly, trainSeconds: elapsed,
-            resumed: resumed, threads: KernelRuntime.threadCount, floatPath: KernelRuntime.floatPath,
-            evaluations: evaluations,
-            finishedAt: ISO8601DateFormatter().string(from: Date()))
+            paperCount: model.paperParameterCount, data: spec.data, training: spec.training, steps: summary.finalStep,
+            bestStep: trainer.bestStep, bestValidation: summary.bestValidation, stoppedEarly: summary.stoppedEarly,
+            trainSeconds: elapsed, resumed: resumed, threads: KernelRuntime.threadCount, floatPath: KernelRuntime.floatPath,
+            evaluations: evaluations, finishedAt: ISO8601DateFormatter().string(from: Date()))
         try Self.write(result, to: resultPath(model: entry.id, seed: seed))
         return result
     }
