@@ -219,6 +219,7 @@ struct ExperimentReportCommand: VHRNNSubcommand {
             sections += ["## The paper's claims", "",
                          "Each verdict below is computed from the results files by `vhrnn experiment report --claims \(claims)`: "
                              + ClaimVerdict.rule, ""]
+            sections += [ClaimVerdict.overview(set.claims, specs: byName, results: results, panels: panels)]
             sections += set.claims.map { ClaimVerdict.markdown($0, specs: byName, results: results, panels: panels) }
         }
         for (path, spec) in zip(specs, loaded) {

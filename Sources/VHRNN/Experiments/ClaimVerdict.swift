@@ -99,23 +99,55 @@ public enum ClaimVerdict {
         return (u, min(pAbove, pBelow), .unclear)
     }
 
-    /// The claim's section: its verdict, the table of comparisons and panels, and the notes.
+    /// One switch panel's test: the model's mean KL near switches and elsewhere.
+    public struct PanelRow: Sendable {
+        /// The spec's name.
+        public var spec: String
+        /// The panel id.
+        public var panel: String
+        /// The model's label in the panel.
+        public var label: String
+        /// Mean KL within three steps after a switch (nil without switches).
+        public var near: Double?
+        /// Mean KL elsewhere.
+        public var away: Double?
+        /// True when `near` is at least twice `away`: the test is ahead.
+        public var rises: Bool
+    }
+
+    /// A claim's tests and what they add up to.
+    public struct Assessment: Sendable {
+        /// The comparisons that have at least one result on each side, in the claim's order.
+        public var rows: [Row]
+        /// The switch panels that are drawn.
+        public var panelRows: [PanelRow]
+        /// Tests ahead (comparisons and panels).
+        public var ahead: Int
+        /// Comparisons behind.
+        public var behind: Int
+        /// Tests decided (rows with at least three seeds a side, and panels).
+        public var total: Int
+        /// Tests not run yet or with fewer than three seeds on a side.
+        public var pending: Int
+
+        /// The verdict's word: `Not run yet` with nothing decided, else ``rule``'s.
+        public var word: String {
+            if total == 0 { return "Not run yet" }
+            return ahead == total ? "Reproduced" : ahead > 0 && behind == 0 ? "Partly reproduced" : "Not reproduced"
+        }
+    }
+
+    /// Runs every test of a testable claim on the results and panels given.
     ///
     /// - Parameters:
-    ///   - claim: the claim to report.
+    ///   - claim: the claim (its comparisons and switch panels).
     ///   - specs: the specs by name.
     ///   - results: every spec's results files, by spec name.
     ///   - panels: the drawn panels by `<spec>/<panel id>`.
-    /// - Returns: Markdown, starting with a `###` heading.
-    public static func markdown(_ claim: ClaimSet.Claim, specs: [String: ExperimentSpec],
-                                results: [String: [ExperimentRunResult]],
-                                panels: [String: ComparisonPanel]) -> String {
-        var lines = ["### \(claim.claim)", "", "Paper: \(claim.source)."]
-        if let reason = claim.untestable {
-            lines += ["", "**Not testable here**: \(reason)"]
-            if let notes = claim.notes { lines += ["", notes] }
-            return lines.joined(separator: "\n") + "\n"
-        }
+    /// - Returns: the tests and their tally.
+    public static func assess(_ claim: ClaimSet.Claim, specs: [String: ExperimentSpec],
+                              results: [String: [ExperimentRunResult]],
+                              panels: [String: ComparisonPanel]) -> Assessment {
         var rows: [Row] = []  // in the claim's order
         var pending = 0
         for c in claim.comparisons ?? [] {
@@ -133,7 +165,7 @@ public enum ClaimVerdict {
                                 pValue: p, outcome: outcome))
             }
         }
-        var panelRows: [(spec: String, panel: String, label: String, near: Double?, away: Double?, rises: Bool)] = []
+        var panelRows: [PanelRow] = []
         for p in claim.switchPanels ?? [] {
             guard let drawn = panels["\(p.spec)/\(p.panel)"],
                   let entry = specs[p.spec]?.panels?.first(where: { $0.id == p.panel }),
@@ -142,22 +174,68 @@ public enum ClaimVerdict {
             let near = drawn.nearSwitch(), away = Set(1...max(drawn.steps, 1)).subtracting(near)
             let n = ComparisonPanel.mean(model.kl, steps: near), o = ComparisonPanel.mean(model.kl, steps: away)
             let rises = n.flatMap { n in o.map { n >= 2 * $0 } } ?? false
-            panelRows.append((p.spec, p.panel, model.label, n, o, rises))
+            panelRows.append(PanelRow(spec: p.spec, panel: p.panel, label: model.label, near: n, away: o, rises: rises))
         }
+        return Assessment(rows: rows, panelRows: panelRows,
+                          ahead: rows.filter { $0.outcome == .ahead }.count + panelRows.filter(\.rises).count,
+                          behind: rows.filter { $0.outcome == .behind }.count,
+                          total: rows.filter { $0.outcome != .tooFew }.count + panelRows.count,
+                          pending: pending + rows.filter { $0.outcome == .tooFew }.count)
+    }
 
-        let ahead = rows.filter { $0.outcome == .ahead }.count + panelRows.filter(\.rises).count
-        let behind = rows.filter { $0.outcome == .behind }.count
-        pending += rows.filter { $0.outcome == .tooFew }.count
-        let total = rows.filter { $0.outcome != .tooFew }.count + panelRows.count
-        let waiting = pending > 0 ? "\(pending) test\(pending == 1 ? "" : "s") not run yet or with fewer than three seeds" : nil
+    /// One line per claim, in order: the claim, its verdict and its tally — the overview above
+    /// the claims' sections.
+    ///
+    /// - Parameters:
+    ///   - claims: the claims, in report order.
+    ///   - specs: the specs by name.
+    ///   - results: every spec's results files, by spec name.
+    ///   - panels: the drawn panels by `<spec>/<panel id>`.
+    /// - Returns: a Markdown table.
+    public static func overview(_ claims: [ClaimSet.Claim], specs: [String: ExperimentSpec],
+                                results: [String: [ExperimentRunResult]],
+                                panels: [String: ComparisonPanel]) -> String {
+        var lines = ["| claim | verdict | tests ahead | reversed | unclear | waiting |", "|---|---|---|---|---|---|"]
+        for claim in claims {
+            if claim.untestable != nil {
+                lines.append("| \(claim.claim) | not testable here | — | — | — | — |")
+                continue
+            }
+            let a = assess(claim, specs: specs, results: results, panels: panels)
+            lines.append("| \(claim.claim) | \(a.word.lowercased()) | \(a.ahead) of \(a.total) | \(a.behind) | "
+                + "\(a.total - a.ahead - a.behind) | \(a.pending) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The claim's section: its verdict, the table of comparisons and panels, and the notes.
+    ///
+    /// - Parameters:
+    ///   - claim: the claim to report.
+    ///   - specs: the specs by name.
+    ///   - results: every spec's results files, by spec name.
+    ///   - panels: the drawn panels by `<spec>/<panel id>`.
+    /// - Returns: Markdown, starting with a `###` heading.
+    public static func markdown(_ claim: ClaimSet.Claim, specs: [String: ExperimentSpec],
+                                results: [String: [ExperimentRunResult]],
+                                panels: [String: ComparisonPanel]) -> String {
+        var lines = ["### \(claim.claim)", "", "Paper: \(claim.source)."]
+        if let reason = claim.untestable {
+            lines += ["", "**Not testable here**: \(reason)"]
+            if let notes = claim.notes { lines += ["", notes] }
+            return lines.joined(separator: "\n") + "\n"
+        }
+        let a = assess(claim, specs: specs, results: results, panels: panels)
+        let rows = a.rows, panelRows = a.panelRows
+        let waiting = a.pending > 0
+            ? "\(a.pending) test\(a.pending == 1 ? "" : "s") not run yet or with fewer than three seeds" : nil
         let verdict: String
-        if total == 0 {
+        if a.total == 0 {
             verdict = "**Not run yet**" + (waiting.map { ": " + $0 } ?? "")
         } else {
-            let outcome = ahead == total ? "**Reproduced**"
-                : ahead > 0 && behind == 0 ? "**Partly reproduced**" : "**Not reproduced**"
-            verdict = outcome + " — the claimed ordering holds clearly in \(ahead) of \(total) tests, "
-                + "is reversed clearly in \(behind), and is unclear in \(total - ahead - behind)" + (waiting.map { "; " + $0 } ?? "")
+            verdict = "**\(a.word)** — the claimed ordering holds clearly in \(a.ahead) of \(a.total) tests, "
+                + "is reversed clearly in \(a.behind), and is unclear in \(a.total - a.ahead - a.behind)"
+                + (waiting.map { "; " + $0 } ?? "")
         }
         lines += ["", verdict + "."]
         if !rows.isEmpty {

@@ -57,6 +57,16 @@ struct ClaimVerdictTests {
         #expect(verdict([-1, -2], [-4, -5, -6]).contains("**Not run yet**: 1 test not run yet"))
         let untestable = ClaimSet.Claim(id: "u", claim: "x", source: "y", untestable: "no file")
         #expect(ClaimVerdict.markdown(untestable, specs: [:], results: [:], panels: [:]).contains("**Not testable here**: no file"))
+        // The overview: one line per claim with the same verdict and tally as its section.
+        func overview(_ vhrnn: [Double], _ vrnn: [Double]) -> String {
+            let results = vhrnn.enumerated().map { Self.result(model: "vhrnn2", seed: UInt64($0.offset + 1), fivo: $0.element) }
+                + vrnn.enumerated().map { Self.result(model: "vrnn2", seed: UInt64($0.offset + 1), fivo: $0.element) }
+            return ClaimVerdict.overview([claim, untestable], specs: ["tiny": spec], results: ["tiny": results], panels: [:])
+        }
+        #expect(overview([-1, -2, -3], [-4, -5, -6]).contains("| VHRNN beats VRNN | reproduced | 1 of 1 | 0 | 0 | 0 |\n| x | not testable here |"))
+        #expect(overview([-4, -5, -6], [-1, -2, -3]).contains("| VHRNN beats VRNN | not reproduced | 0 of 1 | 1 | 0 | 0 |"))
+        #expect(overview([-1, -5, -3], [-4, -2, -6]).contains("| VHRNN beats VRNN | not reproduced | 0 of 1 | 0 | 1 | 0 |"))
+        #expect(overview([-1, -2], [-4, -5, -6]).contains("| VHRNN beats VRNN | not run yet | 0 of 0 | 0 | 0 | 1 |"))
     }
 
     @Test func claimsFilesAreChecked() throws {
