@@ -52,9 +52,10 @@ public struct LineChart: Sendable, Equatable {
     public struct Band: Sendable, Equatable {
         /// Legend text.
         public var name: String
-        /// The region's lower and upper edges at each x; points where either is non-finite
-        /// split the region.
+        /// The region's lower edge at each x; points where it or ``upper`` is non-finite split
+        /// the region.
         public var lower: [Double]
+        /// The region's upper edge at each x.
         public var upper: [Double]
         /// Explicit x of each point (increasing); nil: `xStart + i`.
         public var x: [Double]?

@@ -15,7 +15,9 @@ import Foundation
 public struct ForecastBaseline: Sendable, Equatable, Codable {
     /// Which baseline.
     public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Persistence: the last observed frame plus noise (see the type's description).
         case lastValue = "last-value"
+        /// A per-dimension AR(1) fitted on the training split (binary data: a two-state Markov chain per key).
         case ar1 = "ar1"
     }
 

@@ -71,12 +71,15 @@ public struct ForecasterScores: Sendable, Equatable, Codable {
 public struct ForecastEvaluation: Sendable, Equatable, Codable {
     /// How the split was forecast.
     public var settings: ForecastEvaluationSettings
-    /// The filter's K, bound and seed.
+    /// The filter's K.
     public var particles: Int
+    /// The filter's bound (its resampling).
     public var bound: BoundKind
+    /// The filter's and the forecasts' seed.
     public var seed: UInt64
-    /// Sequences and forecast origins scored.
+    /// Sequences scored.
     public var sequences: Int
+    /// Forecast origins scored, over all sequences.
     public var origins: Int
     /// The model first, then the baselines.
     public var forecasters: [ForecasterScores]

@@ -228,6 +228,7 @@ public struct OnlineObservation: Sendable, Equatable, Codable {
     /// from the proposal (what the model makes of the frame: the paper's Fig. 3 variance); for a
     /// missing one from the prior (its prediction of the frame).
     public var emissionMean: [Double] = []
+    /// The variance of that mixture, per dimension (see ``emissionMean``).
     public var emissionVariance: [Double] = []
 
     /// An observation with room for D-dimensional moments.

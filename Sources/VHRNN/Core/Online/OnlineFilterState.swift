@@ -8,16 +8,21 @@ import Foundation
 public struct OnlineFilterState: Codable, Sendable, Equatable {
     /// The format's version (1).
     public var format = 1
-    /// The model's configuration and the CRC-32C of its parameter bytes.
+    /// The model's configuration.
     public var configuration: ModelConfiguration
+    /// The CRC-32C of the model's parameter bytes: a state restores only into the same model.
     public var parameterChecksum: UInt32
     /// `float32` or `float64`: the filter's precision (a stream continues in the same one).
     public var precision: String
-    /// The filter's settings, streams, keys, seed and input offset.
+    /// The filter's settings.
     public var settings: FilterSettings
+    /// The number of streams filtered side by side.
     public var streams: Int
+    /// Each stream's noise key.
     public var noiseKeys: [UInt64]
+    /// The filter's seed.
     public var seed: UInt64
+    /// The offset subtracted from every frame before the encoder (nil: none).
     public var inputOffset: [Double]?
     /// Weights, noise states, the state the last step wrote and the pending gather.
     var stream: StreamSnapshot

@@ -16,8 +16,11 @@ public struct SurpriseScores: Sendable, Equatable, Codable {
 
 /// The three scores, by name (`surprise`, `kl-rise`, `variance-shift`).
 public enum SurpriseKind: String, Sendable, Codable, CaseIterable {
+    /// ``SurpriseScores/surprise``: −log p̂(x_t | x_<t).
     case surprise
+    /// ``SurpriseScores/klRise``: KL_t over its recent mean.
     case klRise = "kl-rise"
+    /// ``SurpriseScores/varianceShift``: the predicted log-variance's move, up or down.
     case varianceShift = "variance-shift"
 
     /// This score of `scores`.
@@ -173,14 +176,17 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
     public struct Detector: Sendable, Equatable, Codable {
         /// The score (`surprise` or `kl-rise`).
         public var score: String
-        /// Switches after the warm-up, and how many an alarm found within the tolerance.
+        /// Switches after the warm-up.
         public var switches: Int
+        /// How many of them an alarm found within the tolerance.
         public var detected: Int
-        /// Mean and median frames from a switch to its first alarm (detected switches; nil if none).
+        /// Mean frames from a switch to its first alarm (detected switches; nil if none).
         public var meanDelay: Double?
+        /// Median frames from a switch to its first alarm (detected switches; nil if none).
         public var medianDelay: Double?
-        /// Alarms outside every switch's window, and per 1000 scored frames outside them.
+        /// Alarms outside every switch's window.
         public var falseAlarms: Int
+        /// Those alarms per 1000 scored frames outside the windows.
         public var falseAlarmsPer1000: Double
         /// Per switch label (e.g. `noise up`), when the switches have labels.
         public var byLabel: [String: LabelRecord]?
@@ -188,7 +194,9 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
 
     /// The switches of one label and their detections.
     public struct LabelRecord: Sendable, Equatable, Codable {
+        /// Switches of this label after the warm-up.
         public var switches: Int
+        /// How many of them an alarm found within the tolerance.
         public var detected: Int
         /// Mean frames from a switch to its first alarm (nil: none detected).
         public var meanDelay: Double?
@@ -198,8 +206,9 @@ public struct RegimeShiftEvaluation: Sendable, Equatable, Codable {
     public var thresholds: AlarmThresholds
     /// Frames after a switch in which an alarm counts as its detection (cut at the next switch).
     public var tolerance: Int
-    /// Sequences and scored frames (after the warm-up).
+    /// Sequences scored.
     public var sequences: Int
+    /// Frames scored (after the warm-up).
     public var scoredFrames: Int
     /// One record per ``SurpriseKind``.
     public var detectors: [Detector]
