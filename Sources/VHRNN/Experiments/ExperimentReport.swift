@@ -82,6 +82,15 @@ public enum ExperimentReport {
         return LineChart(title: spec.title, xLabel: "parameters (counted as the paper counts them)", panels: panels)
     }
 
+    /// The median best step of a model's runs and how many were best at their last validation
+    /// of the whole budget (still improving when it ran out), e.g. `60000 (3 of 3)`.
+    static func bestStepCell(_ runs: [ExperimentRunResult]) -> String {
+        let steps = runs.compactMap(\.bestStep)
+        guard let median = Summary(steps.map(Double.init))?.median else { return "—" }
+        let atCap = runs.filter { !$0.stoppedEarly && $0.bestStep == $0.steps }.count
+        return "\(Int(median.rounded())) (\(atCap) of \(runs.count))"
+    }
+
     /// A markdown section for one spec: its table of mean ± sd over the finished seeds beside
     /// the paper's numbers, parameter counts, wall times, and the figure and panels if given.
     ///
@@ -101,7 +110,9 @@ public enum ExperimentReport {
         if let d = spec.description { lines += [d, ""] }
         let done = Set(results.map { "\($0.model)-s\($0.seed)" })
         lines.append("\(bound.rawValue.uppercased()) per step, mean ± sd over seeds (n; and the median where the sd exceeds half the mean); paper in parentheses. "
-            + "Trained on `\(spec.data)`; \(done.count) of \(spec.runs.count) runs finished.")
+            + "Trained on `\(spec.data)`; \(done.count) of \(spec.runs.count) runs finished. Best step: the median step of "
+            + "the selected (best-validation) model, and how many runs were best at the last validation of their whole "
+            + "budget, i.e. still improving when it ran out.")
         // Which machines the runs come from: their float paths round differently (README).
         var paths: [String: Int] = [:]
         for r in results { paths[r.floatPath ?? "not recorded", default: 0] += 1 }
@@ -116,8 +127,8 @@ public enum ExperimentReport {
             header += " \(e.label) (K=\(e.particles)) |"
             rule += "---|"
         }
-        header += " train time per run |"
-        rule += "---|"
+        header += " best step: median (best at the step cap) | train time per run |"
+        rule += "---|---|"
         lines += [header, rule]
         for m in spec.models {
             let mine = results.filter { $0.model == m.id }
@@ -135,7 +146,7 @@ public enum ExperimentReport {
                 row += " \(cell) |"
             }
             let seconds = Summary(mine.map(\.trainSeconds)).map { String(format: "%.0f s", $0.mean) } ?? "—"
-            row += " \(seconds) |"
+            row += " \(bestStepCell(mine)) | \(seconds) |"
             lines.append(row)
         }
         lines.append("")

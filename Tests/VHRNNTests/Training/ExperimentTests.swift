@@ -45,6 +45,16 @@ struct ExperimentTests {
 
         let text = ExperimentReport.markdown(spec: spec, results: results, command: "vhrnn experiment run tiny.json")
         #expect(text.contains("| VRNN Z=2 |") && text.contains("(2) (paper −5.000)") && text.contains("4 of 4 runs finished"))
+        // Best step: the median over seeds, and the runs best at their last validation (step 24).
+        let vrnn = results.filter { $0.model == "vrnn2" }
+        let median = Int(try #require(ExperimentReport.Summary(vrnn.compactMap(\.bestStep).map(Double.init))).median.rounded())
+        let atCap = vrnn.filter { $0.bestStep == 24 }.count
+        #expect(ExperimentReport.bestStepCell(vrnn) == "\(median) (\(atCap) of 2)")
+        #expect(text.contains("| \(median) (\(atCap) of 2) |"), "\(text)")
+        var early = vrnn[0]
+        early.stoppedEarly = true
+        early.bestStep = early.steps
+        #expect(ExperimentReport.bestStepCell([early]) == "24 (0 of 1)", "an early-stopped run was not cut off by the budget")
         let summary = try #require(ExperimentReport.summary(results, model: "vhrnn2", evaluation: "add", bound: .fivo))
         #expect(summary.n == 2 && summary.sd != nil)
     }
