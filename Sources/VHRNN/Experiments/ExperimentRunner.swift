@@ -93,6 +93,9 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
 ///   writes `last/` at every validation, and on a stop request after the step in flight);
 /// - otherwise it starts fresh.
 ///
+/// Neither is taken on trust: ``results()`` refuses a results file that no longer matches the
+/// spec, and a `last/` trained under other options or another model is not continued.
+///
 /// Work directories (`<work>/<spec>/<model>-s<seed>/`: best/, last/, metrics.jsonl) hold the large
 /// files; the results files are small JSON meant to be committed.
 public struct ExperimentRunner {
