@@ -198,10 +198,12 @@ struct ExperimentReportCommand: VHRNNSubcommand {
                         "Built by `vhrnn experiment report` from the results files in `\(results)/` — every number "
                             + "below comes from one of them; none is typed by hand.", ""]
         let loaded = try specs.map { try ExperimentSpec.load(path: $0) }
+        // Each spec's results files and drawn panels, read (and checked against the spec) once.
+        let finished = try loaded.map { try ExperimentRunner(spec: $0, workDirectory: "", resultsDirectory: results).results() }
+        let drawn = try loaded.map(drawnPanels)
         // What has run and what remains, spec by spec (the order is the run order).
         sections += ["## Status", "", "| spec | runs finished | training + evaluation time so far (one core) |", "|---|---|---|"]
-        for spec in loaded {
-            let done = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: results).results()
+        for (spec, done) in zip(loaded, finished) {
             let seconds = done.reduce(0.0) { $0 + $1.trainSeconds + $1.evaluations.reduce(0) { $0 + $1.seconds } }
             sections.append("| \(spec.title) | \(done.count) of \(spec.runs.count) | "
                 + (done.isEmpty ? "—" : String(format: "%.1f h", seconds / 3600)) + " |")
@@ -211,9 +213,9 @@ struct ExperimentReportCommand: VHRNNSubcommand {
             let set = try ClaimSet.load(path: claims, specs: loaded)
             var results: [String: [ExperimentRunResult]] = [:]
             var panels: [String: ComparisonPanel] = [:]
-            for spec in loaded {
-                results[spec.name] = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
-                for p in try drawnPanels(spec) { panels["\(spec.name)/\(p.entry.id)"] = p.panel }
+            for (i, spec) in loaded.enumerated() {
+                results[spec.name] = finished[i]
+                for p in drawn[i] { panels["\(spec.name)/\(p.entry.id)"] = p.panel }
             }
             let byName = Dictionary(loaded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             sections += ["## The paper's claims", "",
@@ -222,8 +224,8 @@ struct ExperimentReportCommand: VHRNNSubcommand {
             sections += [ClaimVerdict.overview(set.claims, specs: byName, results: results, panels: panels)]
             sections += set.claims.map { ClaimVerdict.markdown($0, specs: byName, results: results, panels: panels) }
         }
-        for (path, spec) in zip(specs, loaded) {
-            let results = try ExperimentRunner(spec: spec, workDirectory: "", resultsDirectory: self.results).results()
+        for (i, (path, spec)) in zip(specs, loaded).enumerated() {
+            let results = finished[i]
             // Figures go beside the report (figures/<spec>.svg), linked relative to it.
             var figure: String?
             if spec.parameterFigure == true, let output,
@@ -237,7 +239,7 @@ struct ExperimentReportCommand: VHRNNSubcommand {
             let command = "vhrnn experiment run \(path) && vhrnn experiment report \(specs.joined(separator: " "))"
                 + (claims.map { " --claims \($0)" } ?? "") + (output.map { " --output \($0)" } ?? "")
             sections.append(ExperimentReport.markdown(spec: spec, results: results, command: command, figure: figure,
-                                                      panels: try drawnPanels(spec)))
+                                                      panels: drawn[i]))
         }
         let text = sections.joined(separator: "\n")
         if let output {

@@ -41,9 +41,13 @@ extension ExperimentRunResult {
         } else if let steps = spec.training.steps, !stoppedEarly, self.steps != steps {
             found.append(.init(field: "training.steps", recorded: String(self.steps), expected: String(steps)))
         }
-        let recordedEvaluations = evaluations.map { "\($0.id) (\($0.data), \($0.split.rawValue), K=\($0.particles), seed \($0.seed))" }
+        // What decides an evaluation, as text, with the spec's defaults filled in as the runner fills them.
+        func evaluationText(_ id: String, _ data: String, _ split: SplitName, _ particles: Int, _ seed: UInt64) -> String {
+            "\(id) (\(data), \(split.rawValue), K=\(particles), seed \(seed))"
+        }
+        let recordedEvaluations = evaluations.map { evaluationText($0.id, $0.data, $0.split, $0.particles, $0.seed) }
         let specEvaluations = spec.evaluations.map {
-            "\($0.id) (\($0.data ?? spec.data), \(($0.split ?? .test).rawValue), K=\($0.particles), seed \($0.seed ?? 0))"
+            evaluationText($0.id, $0.data ?? spec.data, $0.split ?? .test, $0.particles, $0.seed ?? 0)
         }
         if recordedEvaluations.count != specEvaluations.count {
             found.append(.init(field: "evaluations", recorded: "evaluations " + evaluations.map(\.id).joined(separator: ", "),
