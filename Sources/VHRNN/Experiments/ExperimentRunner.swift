@@ -75,6 +75,9 @@ public struct ExperimentRunResult: Codable, Sendable, Equatable {
     public var trainSeconds: Double
     /// True when the run continued from a `last/` checkpoint.
     public var resumed: Bool
+    /// The finished run of another spec this one began as a copy of (``ExperimentSpec/extends``);
+    /// nil when it trained from step 0 in this spec. Its steps and wall time are included.
+    public var continued: ExperimentRunner.Continuation?
     /// ``KernelRuntime/threadCount`` of the process that finished the run.
     public var threads: Int
     /// ``KernelRuntime/floatPath`` of the machine that ran it (absent in files from before it
@@ -160,7 +163,7 @@ public struct ExperimentRunner {
     /// file. Returns nil when `shouldStop` ended training early; the run then resumes next time.
     @discardableResult
     func run(model entry: ExperimentSpec.ModelEntry, seed: UInt64, cache: DataCache = DataCache(),
-             shouldStop: @escaping () -> Bool = { false },
+             shouldStop: @escaping () -> Bool = { false }, notice: (String) -> Void = { _ in },
              progress: (TrainingProgress) -> Void = { _ in }) throws -> ExperimentRunResult? {
         let dataset = try cache.dataset(spec.data)
         let dataEmission = DataSource.emission(for: dataset.kind)
@@ -173,6 +176,8 @@ public struct ExperimentRunner {
         let model = try SequenceModel<Float>(configuration: config, outputBias: bias, generator: &rng)
         let directory = runDirectory(model: entry.id, seed: seed)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let line = try startFromExtendedRun(model: entry.id, seed: seed, config: config) { notice(line) }
+        let continuation = recordedContinuation(in: directory)
         let trainer = try Trainer(model: model, dataset: dataset, options: spec.training.options(seed: seed),
                                   dataSource: spec.data, outputDirectory: directory)
         let last = (directory as NSString).appendingPathComponent("last")
@@ -183,7 +188,10 @@ public struct ExperimentRunner {
             let checkpoint = try Checkpoint.load(directory: last)
             // A run started under another version of the spec is not continued under this one.
             let remedy = "the spec changed after this run started; move its directory aside to start afresh, or restore the spec"
-            if let state = checkpoint.trainingState, let d = trainer.options.differences(from: state).first {
+            // A copied run of the spec this one extends was trained to its own, smaller budget.
+            let extendedBudget = continuation.map { String($0.step) }
+            if let state = checkpoint.trainingState,
+               let d = trainer.options.differences(from: state).first(where: { $0.key != "steps" || $0.checkpoint != extendedBudget }) {
                 throw DataFileError(path: last, location: d.key,
                                     message: "\(d.checkpoint) in this checkpoint, \(d.now) in spec '\(spec.name)': " + remedy)
             }
@@ -228,7 +236,7 @@ public struct ExperimentRunner {
             spec: spec.name, model: entry.id, seed: seed, configuration: config, trainable: model.parameterCount,
             paperCount: model.paperParameterCount, data: spec.data, training: spec.training, steps: summary.finalStep,
             bestStep: trainer.bestStep, bestValidation: summary.bestValidation, stoppedEarly: summary.stoppedEarly,
-            trainSeconds: elapsed, resumed: resumed, threads: KernelRuntime.threadCount, floatPath: KernelRuntime.floatPath,
+            trainSeconds: elapsed, resumed: resumed, continued: continuation, threads: KernelRuntime.threadCount, floatPath: KernelRuntime.floatPath,
             evaluations: evaluations, finishedAt: ISO8601DateFormatter().string(from: Date()))
         try Self.write(result, to: resultPath(model: entry.id, seed: seed))
         return result
@@ -243,12 +251,15 @@ public struct ExperimentRunner {
     ///   - seed: one of the spec's seeds.
     ///   - shouldStop: checked every training step and after every evaluation; true stops the
     ///     run after the step in flight (it resumes next time).
+    ///   - notice: called with a line when the run starts from the finished run of the spec
+    ///     this one extends, or trains from step 0 although it extends one (and why).
     ///   - progress: called after every training step.
     /// - Returns: the results written, or nil when `shouldStop` ended the run early.
     /// - Throws: ``TrainingError`` for an unknown model or seed, mismatched data, or a
     ///   Bernoulli model on real data; the trainer's, evaluator's and file errors.
     @discardableResult
     public func run(modelID: String, seed: UInt64, shouldStop: @escaping () -> Bool = { false },
+                    notice: (String) -> Void = { _ in },
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> ExperimentRunResult? {
         guard let entry = spec.models.first(where: { $0.id == modelID }) else {
             throw TrainingError(message: "spec \(spec.name) has no model '\(modelID)' (models: \(spec.models.map(\.id).joined(separator: ", ")))")
@@ -256,7 +267,7 @@ public struct ExperimentRunner {
         guard spec.seeds.contains(seed) else {
             throw TrainingError(message: "spec \(spec.name) has no seed \(seed) (seeds: \(spec.seeds.map(String.init).joined(separator: ", ")))")
         }
-        return try run(model: entry, seed: seed, shouldStop: shouldStop, progress: progress)
+        return try run(model: entry, seed: seed, shouldStop: shouldStop, notice: notice, progress: progress)
     }
 
     /// Results JSON, pretty and sorted (stable diffs), written atomically.
@@ -301,16 +312,23 @@ public struct ExperimentRunner {
     static func resultFiles(in directory: String) throws -> [(path: String, result: ExperimentRunResult)] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
+        return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
+            let path = (directory as NSString).appendingPathComponent(name)
+            return (path, try readResult(path: path))
+        }
+    }
+
+    /// One results file.
+    ///
+    /// - Throws: ``DataFileError`` naming a file that is not a results file.
+    static func readResult(path: String) throws -> ExperimentRunResult {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                         nan: "nan")
-        return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
-            let path = (directory as NSString).appendingPathComponent(name)
-            do {
-                return (path, try decoder.decode(ExperimentRunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
-            } catch {
-                throw DataFileError(path: path, message: "not a results file: \(error)")
-            }
+        do {
+            return try decoder.decode(ExperimentRunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw DataFileError(path: path, message: "not a results file: \(error)")
         }
     }
 }

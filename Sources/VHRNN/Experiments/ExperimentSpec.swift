@@ -43,6 +43,12 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// Qualitative panels (the paper's Figs. 2–4, 6–8): two trained models of this spec drawn on
     /// the same sequence by `vhrnn diagnose --compare`, once their runs have finished.
     public var panels: [PanelEntry]?
+    /// The name of a spec whose runs this one trains for longer: the same data, models (by
+    /// id), seeds and protocol but a larger `training.steps`. A run starts from that spec's
+    /// finished run when its work directory is there and it reached its budget without
+    /// stopping early — exactly where this run would stand at that step — and otherwise
+    /// trains from step 0 to the same result (``ExperimentRunner`` `startFromExtendedRun`).
+    public var extends: String?
 
     /// The training protocol shared by every run (paper appendix C unless overridden).
     public struct TrainingProtocol: Codable, Sendable, Equatable {
@@ -210,7 +216,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// Checks names, sizes and data sources before anything runs: identifiers file-name-safe
     /// and unique, seeds non-empty and unique, every data source parseable, every model
     /// configuration valid, every count positive, panels naming two models and a seed of the
-    /// spec, and steps or epochs given.
+    /// spec, steps or epochs given, and a spec that extends another counting in steps.
     ///
     /// - Parameter path: the spec's file, for error messages.
     /// - Throws: ``DataFileError`` naming `path` and the field.
@@ -220,7 +226,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         }
         let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
         let panels = self.panels ?? []
-        let ids: [(String, String)] = [("name", name)] + models.map { ("models.id", $0.id) }
+        let ids: [(String, String)] = [("name", name)] + (extends.map { [("extends", $0)] } ?? []) + models.map { ("models.id", $0.id) }
             + evaluations.map { ("evaluations.id", $0.id) } + panels.map { ("panels.id", $0.id) }
         for (field, id) in ids {
             guard !id.isEmpty, id.unicodeScalars.allSatisfy(safe.contains), !id.hasPrefix(".") else {
@@ -267,6 +273,12 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
         }
         if let lr = t.learningRate, !(lr > 0 && lr.isFinite) { throw fail("training.learningRate", "must be positive") }
         if t.steps == nil && t.epochs == nil { throw fail("training", "give steps or epochs") }
+        if let extends {
+            guard extends != name else { throw fail("extends", "names this spec itself") }
+            guard t.steps != nil && t.epochs == nil else {
+                throw fail("extends", "needs a step budget (training.steps, not epochs) to continue another spec's runs")
+            }
+        }
     }
 
     /// Every (model, seed) pair, in run order (seed-major, so a partial run covers every model).

@@ -65,7 +65,8 @@ struct CLITests {
 
     /// Runs `vhrnn args...` in `directory`, with stdout and stderr captured in files (no pipe
     /// can fill up), killed after `timeout` seconds (a hang fails the test instead of blocking).
-    static func run(_ args: [String], in directory: String? = nil, timeout: TimeInterval = 60) throws -> Result {
+    static func run(_ args: [String], in directory: String? = nil, environment: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> Result {
         let binary = try #require(Self.binary, Self.missingBinary)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vhrnn-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -79,6 +80,7 @@ struct CLITests {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
@@ -101,8 +103,8 @@ struct CLITests {
 
     /// Runs and requires success.
     @discardableResult
-    static func succeed(_ args: [String], in directory: String? = nil) throws -> Result {
-        let r = try run(args, in: directory)
+    static func succeed(_ args: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        let r = try run(args, in: directory, environment: environment)
         try #require(r.status == 0, "vhrnn \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)")
         return r
     }
@@ -295,6 +297,18 @@ struct CLITests {
         }
         let again = try Self.succeed(["experiment", "run", "tiny.json"], in: dir.path)
         #expect(again.stdout.contains("4 of 4 runs finished, 0 to run") && !again.stdout.contains("panel"), "\(again.stdout)")
+        // A spec training the same runs for longer continues them; --jobs 1 runs them in this
+        // process, on one kernel thread like the children (VHRNN_THREADS is not followed).
+        let tiny = try String(contentsOfFile: dir.file("tiny.json"), encoding: .utf8)
+        try dir.write("longer.json", tiny.replacingOccurrences(of: #""name": "tiny""#, with: #""name": "longer", "extends": "tiny""#)
+            .replacingOccurrences(of: #""steps": 30"#, with: #""steps": 40"#))
+        let longer = try Self.succeed(["experiment", "run", "longer.json", "--jobs", "1", "--model", "a", "--seed", "1"],
+                                      in: dir.path, environment: ["VHRNN_THREADS": "2"])
+        #expect(longer.stdout.contains("a-s1: continues tiny's finished run from step 30"), "\(longer.stdout)")
+        let extended = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: dir.file("experiments/results/longer/a-s1.json")))) as? [String: Any]
+        #expect(extended?["threads"] as? Int == 1 && extended?["steps"] as? Int == 40, "\(extended ?? [:])")
+        #expect((extended?["continued"] as? [String: Any])?["spec"] as? String == "tiny", "\(extended ?? [:])")
         try Self.succeed(["experiment", "report", "tiny.json", "--output", "docs/RESULTS.md"], in: dir.path)
         let report = try String(contentsOfFile: dir.file("docs/RESULTS.md"), encoding: .utf8)
         #expect(report.contains("| VRNN Z=2 |") && report.contains("(2) (paper −5.000)"), "\(report)")

@@ -164,6 +164,83 @@ struct ExperimentTests {
         #expect(resumed.resumed && resumed.steps == 24)
     }
 
+    /// A spec that extends another with a larger step budget starts each run from the other's
+    /// finished run and ends exactly where a run trained from step 0 under the longer budget
+    /// does; where the other's run cannot be continued (another protocol, a budget off the
+    /// validation schedule, early stopping, its work directory gone) it trains from step 0 and
+    /// says why.
+    @Test func anExtendedSpecContinuesTheShorterRunsToTheSameResult() throws {
+        let dir = try TemporaryDirectory("vhrnn-experiment-extends")
+        defer { dir.remove() }
+        let short = Self.tinySpec(name: "short", seeds: [1])  // 24 steps, validation every 8
+        var long = Self.tinySpec(name: "long", seeds: [1])
+        long.training.steps = 40
+        let fresh = try #require(try ExperimentRunner(spec: long, workDirectory: dir.file("fresh"),
+                                                      resultsDirectory: dir.file("fresh-results")).run(modelID: "vhrnn2", seed: 1))
+        #expect(fresh.continued == nil && !fresh.resumed)
+
+        long.extends = "short"
+        let work = dir.file("w"), results = dir.file("r")
+        let shortRun = try #require(try ExperimentRunner(spec: short, workDirectory: work, resultsDirectory: results)
+            .run(modelID: "vhrnn2", seed: 1))
+        let runner = ExperimentRunner(spec: long, workDirectory: work, resultsDirectory: results)
+        var notices: [String] = [], firstStep: Int?
+        let extended = try #require(try runner.run(modelID: "vhrnn2", seed: 1, notice: { notices.append($0) },
+                                                   progress: { firstStep = firstStep ?? $0.step }))
+        #expect(notices == ["continues short's finished run from step 24"])
+        #expect(firstStep == 25, "the 24 steps of the short run are not trained again")
+        #expect(extended.continued == .init(spec: "short", step: 24) && extended.resumed && extended.steps == 40)
+        for (a, b) in zip(extended.evaluations, fresh.evaluations) {
+            #expect(a.fivo == b.fivo && a.iwae == b.iwae && a.elbo == b.elbo, "\(a.id)")
+        }
+        #expect(extended.bestStep == fresh.bestStep && extended.bestValidation == fresh.bestValidation)
+        #expect(extended.trainSeconds >= shortRun.trainSeconds, "the copied run's wall time is included")
+        #expect(extended.disagreements(with: long).isEmpty)
+        let metrics = try String(contentsOfFile: runner.runDirectory(model: "vhrnn2", seed: 1) + "/metrics.jsonl", encoding: .utf8)
+        #expect(metrics.split(separator: "\n").map { String($0.split(separator: ",")[0]) } == [8, 16, 24, 32, 40].map { "{\"step\":\($0)" })
+
+        // Killed after the copy, before the longer run saved a `last/` of its own: the copied
+        // checkpoint (budget 24) is resumed, not refused as another protocol.
+        let vrnnConfig = long.models[0].configuration(dataDim: 2, dataEmission: .gaussian)
+        try ExperimentRunner(spec: short, workDirectory: work, resultsDirectory: results).run(modelID: "vrnn2", seed: 1)
+        #expect(try runner.startFromExtendedRun(model: "vrnn2", seed: 1, config: vrnnConfig) != nil)
+        notices = []
+        let copiedThenResumed = try #require(try runner.run(modelID: "vrnn2", seed: 1, notice: { notices.append($0) }))
+        let vrnnFresh = try #require(try ExperimentRunner(spec: long, workDirectory: dir.file("fresh"),
+                                                          resultsDirectory: dir.file("fresh-results")).run(modelID: "vrnn2", seed: 1))
+        #expect(notices.isEmpty && copiedThenResumed.continued?.step == 24)
+        #expect(copiedThenResumed.evaluations.map(\.fivo) == vrnnFresh.evaluations.map(\.fivo))
+
+        // Where the short run is not where the long one stands, the long one trains from step 0.
+        var other = Self.tinySpec(name: "other", seeds: [2])
+        other.training.learningRate = 2e-3
+        try ExperimentRunner(spec: other, workDirectory: work, resultsDirectory: results).run(modelID: "vrnn2", seed: 2)
+        var fromOther = long
+        fromOther.seeds = [2]
+        fromOther.extends = "other"
+        notices = []
+        let retrained = try #require(try ExperimentRunner(spec: fromOther, workDirectory: work, resultsDirectory: results)
+            .run(modelID: "vrnn2", seed: 2, notice: { notices.append($0) }))
+        #expect(notices == ["trains from step 0: other's run vrnn2-s2 trained with training.learningRate 0.002, this spec 0.001"])
+        #expect(retrained.continued == nil && !retrained.resumed)
+        let source = try ExperimentRunner.readResult(path: results + "/short/vrnn2-s1.json")
+        func obstacle(_ edit: (inout ExperimentRunResult) -> Void) -> String? {
+            var r = source
+            edit(&r)
+            return runner.continuationObstacle(r, base: "short", config: vrnnConfig)
+        }
+        #expect(obstacle { _ in } == nil)
+        #expect(obstacle { $0.stoppedEarly = true; $0.steps = 16 } == "stopped early at step 16")
+        #expect(obstacle { $0.training?.steps = 20; $0.steps = 20 }?.contains("off this spec's schedule") == true)
+        #expect(obstacle { $0.training?.steps = 40; $0.steps = 40 }?.contains("not smaller") == true)
+        #expect(obstacle { $0.floatPath = "another machine" }?.contains("float path") == true)
+        #expect(obstacle { $0.configuration.latentDim = 3 } == "trained another model")
+        #expect(obstacle { $0.training = nil } == "does not record its training protocol")
+        try FileManager.default.removeItem(atPath: work + "/short/vrnn2-s1")
+        try FileManager.default.removeItem(atPath: work + "/long/vrnn2-s1")
+        #expect(try runner.startFromExtendedRun(model: "vrnn2", seed: 1, config: vrnnConfig)?.contains("is missing") == true)
+    }
+
     /// Every committed results file is a run of its committed spec as it stands.
     @Test func committedResultsAgreeWithTheirSpecs() throws {
         let results = Self.specFolder.appendingPathComponent("results").path
@@ -201,6 +278,9 @@ struct ExperimentTests {
         try refuse({ $0.panels = [panel]; $0.panels![0].models = ["vrnn2", "zzz"] }, mentions: "panels[p].models")
         try refuse({ $0.panels = [panel]; $0.panels![0].seed = 9 }, mentions: "panels[p].seed")
         try refuse({ $0.panels = [panel]; $0.panels![0].data = "nonsense:y" }, mentions: "panels[p].data")
+        try refuse({ $0.extends = "tiny" }, mentions: "extends")
+        try refuse({ $0.extends = "shorter"; $0.training.steps = nil; $0.training.epochs = 3 }, mentions: "extends")
+        try refuse({ $0.extends = "../x" }, mentions: "extends")
         try dir.write("broken.json", #"{"name": "x", "title": 3}"#)
         let error = try #require(throws: DataFileError.self) { try ExperimentSpec.load(path: dir.file("broken.json")) }
         #expect("\(error)".contains("title"), "\(error)")
