@@ -120,6 +120,12 @@ public enum ExperimentReport {
             lines[lines.count - 1] += " Float paths: " + paths.sorted { $0.value > $1.value }
                 .map { "\($0.key) (\($0.value) run\($0.value == 1 ? "" : "s"))" }.joined(separator: "; ") + "."
         }
+        // Runs that began as copies of another spec's finished runs (ExperimentSpec.extends).
+        var continued: [String: Int] = [:]
+        for r in results { if let c = r.continued { continued["\(c.spec)'s finished runs from step \(c.step)", default: 0] += 1 } }
+        for (from, n) in continued.sorted(by: { $0.key < $1.key }) {
+            lines[lines.count - 1] += " \(n) run\(n == 1 ? "" : "s") continued \(from) (their train time includes those steps)."
+        }
         lines.append("")
         var header = "| model | params (trainable / paper count) | paper params |"
         var rule = "|---|---|---|"

@@ -196,6 +196,8 @@ struct ExperimentTests {
         #expect(extended.bestStep == fresh.bestStep && extended.bestValidation == fresh.bestValidation)
         #expect(extended.trainSeconds >= shortRun.trainSeconds, "the copied run's wall time is included")
         #expect(extended.disagreements(with: long).isEmpty)
+        #expect(ExperimentReport.markdown(spec: long, results: [extended], command: "")
+            .contains("1 run continued short's finished runs from step 24 (their train time includes those steps)."))
         let metrics = try String(contentsOfFile: runner.runDirectory(model: "vhrnn2", seed: 1) + "/metrics.jsonl", encoding: .utf8)
         #expect(metrics.split(separator: "\n").map { String($0.split(separator: ",")[0]) } == [8, 16, 24, 32, 40].map { "{\"step\":\($0)" })
 
