@@ -229,14 +229,11 @@ public enum ClaimVerdict {
         let rows = a.rows, panelRows = a.panelRows
         let waiting = a.pending > 0
             ? "\(a.pending) test\(a.pending == 1 ? "" : "s") not run yet or with fewer than three seeds" : nil
-        let verdict: String
-        if a.total == 0 {
-            verdict = "**Not run yet**" + (waiting.map { ": " + $0 } ?? "")
-        } else {
-            verdict = "**\(a.word)** — the claimed ordering holds clearly in \(a.ahead) of \(a.total) tests, "
+        let verdict = a.total == 0
+            ? "**\(a.word)**" + (waiting.map { ": " + $0 } ?? "")
+            : "**\(a.word)** — the claimed ordering holds clearly in \(a.ahead) of \(a.total) tests, "
                 + "is reversed clearly in \(a.behind), and is unclear in \(a.total - a.ahead - a.behind)"
                 + (waiting.map { "; " + $0 } ?? "")
-        }
         lines += ["", verdict + "."]
         if !rows.isEmpty {
             lines += ["", "| spec | evaluation | claimed better | median (n) | than | median (n) | seed pairs above | p | outcome |",

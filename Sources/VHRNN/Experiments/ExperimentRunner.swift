@@ -122,13 +122,23 @@ public struct ExperimentRunner {
 
     /// `<results>/<spec>/<model>-s<seed>.json`.
     public func resultPath(model: String, seed: UInt64) -> String {
-        ((resultsDirectory as NSString).appendingPathComponent(spec.name) as NSString)
+        resultPath(spec: spec.name, model: model, seed: seed)
+    }
+
+    /// `<results>/<spec>/<model>-s<seed>.json` of the named spec (the one this spec extends).
+    func resultPath(spec name: String, model: String, seed: UInt64) -> String {
+        ((resultsDirectory as NSString).appendingPathComponent(name) as NSString)
             .appendingPathComponent(Self.runName(model: model, seed: seed) + ".json")
     }
 
     /// `<work>/<spec>/<model>-s<seed>`: the run's `best/`, `last/` and `metrics.jsonl`.
     public func runDirectory(model: String, seed: UInt64) -> String {
-        ((workDirectory as NSString).appendingPathComponent(spec.name) as NSString)
+        runDirectory(spec: spec.name, model: model, seed: seed)
+    }
+
+    /// `<work>/<spec>/<model>-s<seed>` of the named spec (the one this spec extends).
+    func runDirectory(spec name: String, model: String, seed: UInt64) -> String {
+        ((workDirectory as NSString).appendingPathComponent(name) as NSString)
             .appendingPathComponent(Self.runName(model: model, seed: seed))
     }
 

@@ -29,9 +29,9 @@ extension ExperimentRunner {
     }
 
     /// Starts the run from the extended spec's finished run when it can: copies that run's
-    /// `metrics.jsonl`, `elapsed.json`, `best/` and, last, `last/` into this run's work
-    /// directory (an interruption part way leaves no `last/`, and the copy is redone), and
-    /// records ``Continuation`` beside them.
+    /// `metrics.jsonl`, `elapsed.json` and `best/` into this run's work directory, records
+    /// ``Continuation`` beside them, and copies `last/` last (an interruption part way leaves no
+    /// `last/`, and the copy is redone, or the run trains from step 0 without the record).
     ///
     /// - Parameters:
     ///   - model: the model id.
@@ -46,11 +46,13 @@ extension ExperimentRunner {
         let directory = runDirectory(model: model, seed: seed)
         let ownLast = (directory as NSString).appendingPathComponent("last")
         guard !fm.fileExists(atPath: ownLast) else { return nil }
+        // Without a `last/` of its own the run has not started: a record left by a copy that
+        // was interrupted before `last/` arrived no longer holds.
+        let record = (directory as NSString).appendingPathComponent(Self.continuationFile)
+        try? fm.removeItem(atPath: record)
         let name = Self.runName(model: model, seed: seed)
-        let sourceResult = ((resultsDirectory as NSString).appendingPathComponent(base) as NSString)
-            .appendingPathComponent(name + ".json")
-        let sourceDirectory = ((workDirectory as NSString).appendingPathComponent(base) as NSString)
-            .appendingPathComponent(name)
+        let sourceResult = resultPath(spec: base, model: model, seed: seed)
+        let sourceDirectory = runDirectory(spec: base, model: model, seed: seed)
         guard fm.fileExists(atPath: sourceResult) else {
             return "trains from step 0: \(base) has no finished run \(name)"
         }
@@ -63,18 +65,20 @@ extension ExperimentRunner {
             return "trains from step 0: \(sourceLast) is missing or not at the run's final step \(source.steps)"
         }
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for item in ["metrics.jsonl", "elapsed.json", "best", "last"] {
+        func copy(_ item: String) throws {
             let from = (sourceDirectory as NSString).appendingPathComponent(item)
-            guard fm.fileExists(atPath: from) else { continue }
+            guard fm.fileExists(atPath: from) else { return }
             let to = (directory as NSString).appendingPathComponent(item), partial = to + ".copying"
             try? fm.removeItem(atPath: partial)
             try fm.copyItem(atPath: from, toPath: partial)
             try? fm.removeItem(atPath: to)
             try fm.moveItem(atPath: partial, toPath: to)
         }
+        for item in ["metrics.jsonl", "elapsed.json", "best"] { try copy(item) }
+        // The record before `last/`: a `last/` with the other spec's budget is resumed only with it.
         try JSONEncoder().encode(Continuation(spec: base, step: source.steps))
-            .write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(Self.continuationFile)),
-                   options: .atomic)
+            .write(to: URL(fileURLWithPath: record), options: .atomic)
+        try copy("last")
         return "continues \(base)'s finished run from step \(source.steps)"
     }
 

@@ -239,8 +239,12 @@ struct ExperimentTests {
         #expect(obstacle { $0.configuration.latentDim = 3 } == "trained another model")
         #expect(obstacle { $0.training = nil } == "does not record its training protocol")
         try FileManager.default.removeItem(atPath: work + "/short/vrnn2-s1")
-        try FileManager.default.removeItem(atPath: work + "/long/vrnn2-s1")
+        try FileManager.default.removeItem(atPath: work + "/long/vrnn2-s1/last")
+        // The record of a copy interrupted before `last/` arrived goes when the run cannot continue.
+        let record = work + "/long/vrnn2-s1/" + ExperimentRunner.continuationFile
+        #expect(FileManager.default.fileExists(atPath: record))
         #expect(try runner.startFromExtendedRun(model: "vrnn2", seed: 1, config: vrnnConfig)?.contains("is missing") == true)
+        #expect(!FileManager.default.fileExists(atPath: record), "a run trained from step 0 must not claim a continuation")
     }
 
     /// Every committed results file is a run of its committed spec as it stands.
